@@ -1,0 +1,243 @@
+"""The data model. Every tenant table carries ``org_id`` and is guarded by row-level security
+(see ``TENANT_TABLES`` and the initial migration)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members])
+
+
+def _now() -> Any:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+class Provider(enum.StrEnum):
+    GITHUB = "github"
+    AZURE_DEVOPS = "azure_devops"
+    LOCAL = "local"
+
+
+class ReportStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+
+
+class User(Base):
+    """A person. Global (one person may belong to several organisations through memberships)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    # Entra ID object id (``oid`` claim) once users sign in with Entra.
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = _now()
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"))
+    created_at: Mapped[datetime] = _now()
+
+
+class Credential(Base):
+    """A provider token, envelope-encrypted: the token under a per-credential data key
+    (AES-256-GCM), the data key wrapped by the key-encryption key named by ``key_version``."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[Provider] = mapped_column(_enum(Provider, "git_provider"))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
+    key_version: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+
+class Repository(Base):
+    __tablename__ = "repositories"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    provider: Mapped[Provider] = mapped_column(_enum(Provider, "git_provider"))
+    # GitHub owner (user or organisation) or Azure DevOps organisation; empty for ``local``.
+    owner: Mapped[str] = mapped_column(String(200))
+    # Azure DevOps project; NULL for GitHub and local.
+    project: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    default_branch: Mapped[str] = mapped_column(String(255), server_default="main")
+    # GitHub Enterprise Server / Azure DevOps Server API root; NULL for the public clouds.
+    base_url: Mapped[str | None] = mapped_column(String(2048))
+    credential_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("credentials.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        UniqueConstraint(
+            "org_id", "provider", "owner", "project", "name", postgresql_nulls_not_distinct=True
+        ),
+    )
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = _now()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Report(Base):
+    """A diagnosis. Its id is the diagnosis id the API hands out."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    repo_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("repositories.id", ondelete="SET NULL"), index=True
+    )
+    commit_hash: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    status: Mapped[ReportStatus] = mapped_column(
+        _enum(ReportStatus, "report_status"), server_default=ReportStatus.PENDING.value
+    )
+    report_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    fingerprint: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # The submitted request's ``log_data``, as accepted.
+    log_data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    source: Mapped[str | None] = mapped_column(String(200))
+    # Grouping of repeats (same fingerprint within a window) onto this report.
+    occurrence_count: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    last_seen_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        Index("ix_reports_org_created", "org_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_reports_org_status", "org_id", "status", text("created_at DESC")),
+        Index("ix_reports_org_fingerprint", "org_id", "fingerprint", text("created_at DESC")),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint("occurrence_count >= 1", name="occurrences_positive"),
+    )
+
+
+class Job(Base):
+    """A unit of work. With the PostgreSQL queue this row *is* the queue message; with a
+    broker it is the outbox entry that is handed to the broker after commit."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[str] = mapped_column(String(50), server_default="diagnose")
+    status: Mapped[JobStatus] = mapped_column(
+        _enum(JobStatus, "job_status"), server_default=JobStatus.QUEUED.value
+    )
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    max_attempts: Mapped[int] = mapped_column(Integer, server_default=text("5"))
+    available_at: Mapped[datetime] = _now()
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_by: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        Index(
+            "ix_jobs_claimable",
+            "available_at",
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        Index("ix_jobs_org", "org_id"),
+        CheckConstraint("max_attempts >= 1", name="max_attempts_positive"),
+    )
+
+
+# Tables filtered by the ``app.current_org`` setting; ``organisations`` is filtered on ``id``.
+TENANT_TABLES = ("memberships", "credentials", "repositories", "api_keys", "reports", "jobs")

@@ -1,0 +1,45 @@
+"""Engines and tenant-scoped sessions.
+
+A tenant session carries its organisation in ``session.info``; whenever the session begins a
+transaction, ``app.current_org`` is set for that transaction only, so row-level security
+filters every statement, even one that forgets its ``org_id`` filter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
+
+ORG_KEY = "org_id"
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def session_factory(bind: Any) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind=bind, expire_on_commit=False)
+
+
+@event.listens_for(Session, "after_begin")
+def _set_current_org(session: Session, transaction: SessionTransaction, connection: Any) -> None:
+    org_id = session.info.get(ORG_KEY)
+    if org_id is not None:
+        connection.execute(
+            text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)}
+        )
+
+
+@asynccontextmanager
+async def tenant_session(
+    factory: async_sessionmaker[AsyncSession], org_id: uuid.UUID
+) -> AsyncIterator[AsyncSession]:
+    """A session whose every transaction sees only ``org_id``'s rows. The caller commits."""
+    async with factory(info={ORG_KEY: org_id}) as session:
+        yield session

@@ -1,0 +1,78 @@
+"""The one typed settings object of the platform (environment variables prefixed ``LOGDAWG_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Validated at start-up: nonsense fails fast with the setting's name in the message.
+
+    With nothing set, the platform runs on the embedded default: an embedded PostgreSQL
+    server under ``data_dir``, the PostgreSQL queue and the heuristic diagnoser.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LOGDAWG_", extra="ignore", frozen=True)
+
+    environment: str = "local"
+    mode: Literal["single_tenant", "multi_tenant"] = "single_tenant"
+
+    # Database. ``database_url`` is the application role (subject to row-level security);
+    # ``migration_database_url`` the owner role that runs migrations. Unset: embedded server.
+    database_url: str | None = None
+    migration_database_url: str | None = None
+    database_app_role: str = Field(default="logdawg_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    data_dir: Path = Path(".logdawg")
+    migrate_on_start: bool = True
+
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=MIB, ge=1024, le=64 * MIB)
+    local_org_slug: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+    # Queue
+    queue_backend: Literal["postgres", "servicebus"] = "postgres"
+    job_visibility_timeout_s: float = Field(default=300.0, gt=0, le=12 * 3600)
+    job_max_attempts: int = Field(default=5, ge=1, le=100)
+    job_retry_delay_s: float = Field(default=5.0, ge=0, le=3600)
+    worker_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+
+    # Diagnosis
+    diagnoser: Literal["heuristic"] = "heuristic"
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Self:
+        if self.migration_database_url and not self.database_url:
+            raise ValueError(
+                "LOGDAWG_MIGRATION_DATABASE_URL is set but LOGDAWG_DATABASE_URL is not: "
+                "set both, or neither to use the embedded server"
+            )
+        for name in ("database_url", "migration_database_url"):
+            url = getattr(self, name)
+            if url and not url.startswith(("postgresql://", "postgresql+psycopg://")):
+                raise ValueError(
+                    f"LOGDAWG_{name.upper()} must be a postgresql:// URL, got {url.split(':')[0]}:"
+                )
+        if self.queue_backend == "servicebus":
+            raise ValueError(
+                "LOGDAWG_QUEUE_BACKEND=servicebus is not available in this build yet; "
+                "use the default 'postgres'"
+            )
+        return self
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
