@@ -1,0 +1,98 @@
+"""The one place that picks adapters from settings. The API's lifespan and the worker both
+start here, so they always run on the same database, queue and diagnoser."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import pool, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.db import migrate
+from app.db.embedded import EmbeddedDatabase, start_embedded
+from app.db.session import create_engine, session_factory
+from app.queue.base import JobQueue
+from app.queue.postgres import PostgresJobQueue
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    queue: JobQueue
+    head_revision: str
+    # The organisation every request acts for until sign-in exists (single-tenant mode).
+    local_org_id: uuid.UUID | None
+    embedded: EmbeddedDatabase | None
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the plain ``postgresql://`` form users paste and select the psycopg 3 driver."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def database_urls(settings: Settings) -> tuple[str, str, EmbeddedDatabase | None]:
+    """(application URL, owner URL, embedded server or None)."""
+    if settings.database_url is None:
+        embedded = start_embedded(settings.data_dir, app_role=settings.database_app_role)
+        return embedded.app_url, embedded.owner_url, embedded
+    app_url = sqlalchemy_url(settings.database_url)
+    owner_url = sqlalchemy_url(settings.migration_database_url or settings.database_url)
+    return app_url, owner_url, None
+
+
+def ensure_local_org(owner_url: str, slug: str) -> uuid.UUID:
+    engine = create_sync_engine(owner_url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO organisations (id, slug, name) VALUES (:id, :slug, :name) "
+                    "ON CONFLICT (slug) DO NOTHING"
+                ),
+                {"id": uuid.uuid4(), "slug": slug, "name": "Local organisation"},
+            )
+            org_id = conn.execute(
+                text("SELECT id FROM organisations WHERE slug = :slug"), {"slug": slug}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return uuid.UUID(str(org_id))
+
+
+async def bootstrap(settings: Settings, *, migrate_schema: bool | None = None) -> Platform:
+    app_url, owner_url, embedded = await asyncio.to_thread(database_urls, settings)
+    if settings.migrate_on_start if migrate_schema is None else migrate_schema:
+        await asyncio.to_thread(migrate.upgrade, owner_url, settings.database_app_role)
+    local_org_id = None
+    if settings.mode == "single_tenant":
+        local_org_id = await asyncio.to_thread(ensure_local_org, owner_url, settings.local_org_slug)
+    engine = create_engine(app_url)
+    sessions = session_factory(engine)
+    queue = PostgresJobQueue(
+        sessions,
+        visibility_timeout_s=settings.job_visibility_timeout_s,
+        max_attempts=settings.job_max_attempts,
+    )
+    return Platform(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        queue=queue,
+        head_revision=migrate.head_revision(),
+        local_org_id=local_org_id,
+        embedded=embedded,
+    )
