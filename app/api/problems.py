@@ -17,9 +17,7 @@ logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(
-    status: int, detail: str, *, instance: str | None = None, **extra: Any
-) -> JSONResponse:
+def problem(status: int, detail: str, *, instance: str | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -33,7 +31,9 @@ def problem(
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p != "body"] if loc and loc[0] == "body" else [str(p) for p in loc]
+    parts = (
+        [str(p) for p in loc if p != "body"] if loc and loc[0] == "body" else [str(p) for p in loc]
+    )
     return ".".join(parts) or "body"
 
 
@@ -43,7 +43,9 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
         for e in exc.errors()
     ]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return problem(422, f"The request is not valid: {summary}", instance=request.url.path, errors=errors)
+    return problem(
+        422, f"The request is not valid: {summary}", instance=request.url.path, errors=errors
+    )
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -56,7 +58,9 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(500, "An internal error occurred; it has been logged.", instance=request.url.path)
+    return problem(
+        500, "An internal error occurred; it has been logged.", instance=request.url.path
+    )
 
 
 def install(app: FastAPI) -> None:

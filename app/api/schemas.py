@@ -32,7 +32,6 @@ class LogData(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-
 class DiagnoseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

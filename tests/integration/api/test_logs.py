@@ -28,7 +28,9 @@ async def _counts(db: TenantDb, org_id: uuid.UUID) -> tuple[int, int]:
 async def test_accepts_the_original_log_dawg_request(
     client: httpx.AsyncClient, sample_request: bytes, tenant_db: TenantDb
 ) -> None:
-    response = await client.post(URL, content=sample_request, headers={"content-type": "application/json"})
+    response = await client.post(
+        URL, content=sample_request, headers={"content-type": "application/json"}
+    )
 
     assert response.status_code == 202, response.text
     body = response.json()
@@ -89,7 +91,9 @@ async def test_invalid_bodies_are_422_problems_and_write_nothing(
     assert await _counts(tenant_db, tenant_db.org_a) == (0, 0)
 
 
-async def test_malformed_json_is_a_clear_422(client: httpx.AsyncClient, tenant_db: TenantDb) -> None:
+async def test_malformed_json_is_a_clear_422(
+    client: httpx.AsyncClient, tenant_db: TenantDb
+) -> None:
     response = await client.post(
         URL, content=b'{"log_data": {"content": "x"', headers={"content-type": "application/json"}
     )
@@ -110,7 +114,9 @@ async def test_body_over_the_limit_is_413(
         for i in range(0, len(big), 8192):
             yield big[i : i + 8192]
 
-    streamed = await client.post(URL, content=chunks(), headers={"content-type": "application/json"})
+    streamed = await client.post(
+        URL, content=chunks(), headers={"content-type": "application/json"}
+    )
 
     for response in (declared, streamed):
         assert response.status_code == 413

@@ -28,7 +28,9 @@ async def _seed(db: TenantDb, org_id: uuid.UUID, n: int) -> list[uuid.UUID]:
             await session.flush()
             # Distinct creation times, oldest first.
             await session.execute(
-                text("UPDATE reports SET created_at = now() - make_interval(mins => :m) WHERE id = :id"),
+                text(
+                    "UPDATE reports SET created_at = now() - make_interval(mins => :m) WHERE id = :id"
+                ),
                 {"m": n - i, "id": report.id},
             )
             ids.append(report.id)
@@ -36,13 +38,19 @@ async def _seed(db: TenantDb, org_id: uuid.UUID, n: int) -> list[uuid.UUID]:
     return ids
 
 
-async def test_lists_newest_first_with_cursor_pages(client: httpx.AsyncClient, tenant_db: TenantDb) -> None:
+async def test_lists_newest_first_with_cursor_pages(
+    client: httpx.AsyncClient, tenant_db: TenantDb
+) -> None:
     ids = await _seed(tenant_db, tenant_db.org_a, 5)
     await _seed(tenant_db, tenant_db.org_b, 3)  # another tenant's: never listed
 
     first = (await client.get("/api/v1/reports", params={"limit": 2})).json()
-    second = (await client.get("/api/v1/reports", params={"limit": 2, "cursor": first["next_cursor"]})).json()
-    third = (await client.get("/api/v1/reports", params={"limit": 2, "cursor": second["next_cursor"]})).json()
+    second = (
+        await client.get("/api/v1/reports", params={"limit": 2, "cursor": first["next_cursor"]})
+    ).json()
+    third = (
+        await client.get("/api/v1/reports", params={"limit": 2, "cursor": second["next_cursor"]})
+    ).json()
 
     listed = [item["id"] for page in (first, second, third) for item in page["items"]]
     assert listed == [str(i) for i in reversed(ids)]
@@ -65,7 +73,9 @@ async def test_bad_paging_parameters(client: httpx.AsyncClient) -> None:
         assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_one_report_and_tenant_isolation(client: httpx.AsyncClient, tenant_db: TenantDb) -> None:
+async def test_one_report_and_tenant_isolation(
+    client: httpx.AsyncClient, tenant_db: TenantDb
+) -> None:
     [mine] = await _seed(tenant_db, tenant_db.org_a, 1)
     [theirs] = await _seed(tenant_db, tenant_db.org_b, 1)
 

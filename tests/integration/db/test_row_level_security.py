@@ -21,7 +21,9 @@ async def _add_report(db: TenantDb, org_id: uuid.UUID, message: str) -> uuid.UUI
         return report.id
 
 
-async def test_unfiltered_select_as_app_role_sees_only_its_organisation(tenant_db: TenantDb) -> None:
+async def test_unfiltered_select_as_app_role_sees_only_its_organisation(
+    tenant_db: TenantDb,
+) -> None:
     mine = await _add_report(tenant_db, tenant_db.org_a, "a's error")
     theirs = await _add_report(tenant_db, tenant_db.org_b, "b's error")
 
