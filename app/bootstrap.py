@@ -17,6 +17,8 @@ from app.db.embedded import EmbeddedDatabase, start_embedded
 from app.db.session import create_engine, session_factory
 from app.queue.base import JobQueue
 from app.queue.postgres import PostgresJobQueue
+from app.secrets.base import KeyWrapper
+from app.secrets.local import LocalKeyFile
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ class Platform:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     queue: JobQueue
+    kek: KeyWrapper
     head_revision: str
     # The organisation every request acts for until sign-in exists (single-tenant mode).
     local_org_id: uuid.UUID | None
@@ -92,6 +95,7 @@ async def bootstrap(settings: Settings, *, migrate_schema: bool | None = None) -
         engine=engine,
         sessions=sessions,
         queue=queue,
+        kek=LocalKeyFile(settings.key_path),
         head_revision=migrate.head_revision(),
         local_org_id=local_org_id,
         embedded=embedded,

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from app.api import problems
 from app.api.limits import BodySizeLimit
-from app.api.routes import health, logs, reports
+from app.api.routes import health, logs, reports, repositories
 from app.bootstrap import Platform, bootstrap
 from app.settings import Settings, get_settings
 
@@ -44,4 +44,5 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(health.router)
     app.include_router(logs.router)
     app.include_router(reports.router)
+    app.include_router(repositories.router)
     return app

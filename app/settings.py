@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".logdawg")
     migrate_on_start: bool = True
 
+    # Secrets: the key-encryption key for provider tokens. Unset: a file under ``data_dir``.
+    secret_backend: Literal["file"] = "file"
+    key_file: Path | None = None
+
     # API
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -71,6 +75,10 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_database(self) -> bool:
         return self.database_url is None
+
+    @property
+    def key_path(self) -> Path:
+        return self.key_file or self.data_dir / "keys" / "kek"
 
 
 @lru_cache

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
-from app.db.models import ReportStatus
+from app.db.models import Provider, ReportStatus
 
 
 def _text_or_object(value: Any) -> str | dict[str, Any]:
@@ -88,3 +89,65 @@ class ReportDetail(ReportSummary):
     last_seen_at: datetime
     log_data: dict[str, Any]
     report_data: dict[str, Any] | None
+
+
+class RepositoryCreate(BaseModel):
+    """Register a repository. ``token`` is write-only: no response ever contains it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Provider
+    owner: str = Field(
+        default="",
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_.\- ]*$",
+        description="GitHub owner (user or organisation) or Azure DevOps organisation.",
+    )
+    project: str | None = Field(
+        default=None, max_length=200, description="Azure DevOps project (Azure DevOps only)."
+    )
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f]+$")
+    default_branch: str = Field(default="main", min_length=1, max_length=255)
+    base_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="GitHub Enterprise Server API root (https://HOST/api/v3) or Azure DevOps "
+        "Server collection URL; for `local`, the absolute path of a checkout.",
+    )
+    token: SecretStr | None = Field(default=None, description="Read-only access token.")
+
+    @model_validator(mode="after")
+    def _fits_provider(self) -> RepositoryCreate:
+        if self.provider is Provider.AZURE_DEVOPS and not (self.owner and self.project):
+            raise ValueError("azure_devops repositories need `owner` (organisation) and `project`")
+        if self.provider is Provider.GITHUB and (not self.owner or self.project is not None):
+            raise ValueError("github repositories need `owner` and take no `project`")
+        if self.provider is Provider.LOCAL and not (self.base_url or "").startswith("/"):
+            raise ValueError("local repositories need `base_url`: the checkout's absolute path")
+        if self.provider is not Provider.LOCAL and self.base_url is not None:
+            url = urlsplit(self.base_url)
+            if url.scheme not in ("https", "http") or not url.hostname:
+                raise ValueError("`base_url` must be an http(s) URL")
+            if url.username or url.password or url.query or url.fragment:
+                raise ValueError("`base_url` may not carry credentials, a query or a fragment")
+        if self.token is not None and not self.token.get_secret_value().strip():
+            raise ValueError("`token` is empty")
+        return self
+
+
+class RepositoryOut(BaseModel):
+    id: uuid.UUID
+    provider: Provider
+    owner: str
+    project: str | None
+    name: str
+    default_branch: str
+    base_url: str | None
+    has_credential: bool
+    created_at: datetime
+
+
+class TokenUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: SecretStr = Field(min_length=1, max_length=4096)

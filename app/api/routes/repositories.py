@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, HTTPException, Response, status
+
+from app.api.deps import CurrentOrg, PlatformDep, SessionDep
+from app.api.schemas import RepositoryCreate, RepositoryOut, TokenUpdate
+from app.db.models import Repository
+from app.services import repositories
+
+router = APIRouter(prefix="/api/v1/repositories", tags=["repositories"])
+
+
+def _out(repo: Repository) -> RepositoryOut:
+    return RepositoryOut(
+        id=repo.id,
+        provider=repo.provider,
+        owner=repo.owner,
+        project=repo.project,
+        name=repo.name,
+        default_branch=repo.default_branch,
+        base_url=repo.base_url,
+        has_credential=repo.credential_id is not None,
+        created_at=repo.created_at,
+    )
+
+
+async def _get(session: SessionDep, repo_id: uuid.UUID) -> Repository:
+    repo = await session.get(Repository, repo_id)
+    if repo is None:
+        raise HTTPException(404, f"No repository {repo_id}.")
+    return repo
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def register_repository(
+    body: RepositoryCreate,
+    session: SessionDep,
+    platform: PlatformDep,
+    org_id: CurrentOrg,
+    response: Response,
+) -> RepositoryOut:
+    """Register a repository, with its read-only token sealed at rest."""
+    try:
+        repo = await repositories.register(
+            session,
+            platform.kek,
+            org_id=org_id,
+            provider=body.provider,
+            owner=body.owner,
+            project=body.project,
+            name=body.name,
+            default_branch=body.default_branch,
+            base_url=body.base_url,
+            token=body.token.get_secret_value() if body.token else None,
+            local_allowed=platform.settings.mode == "single_tenant",
+        )
+    except repositories.RepositoryExists as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except repositories.LocalProviderRefused as exc:
+        raise HTTPException(422, str(exc)) from exc
+    await session.commit()
+    await session.refresh(repo)
+    response.headers["Location"] = f"/api/v1/repositories/{repo.id}"
+    return _out(repo)
+
+
+@router.get("")
+async def list_repositories(session: SessionDep) -> list[RepositoryOut]:
+    return [_out(r) for r in await repositories.list_repositories(session)]
+
+
+@router.get("/{repo_id}")
+async def get_repository(repo_id: uuid.UUID, session: SessionDep) -> RepositoryOut:
+    return _out(await _get(session, repo_id))
+
+
+@router.put("/{repo_id}/token", status_code=status.HTTP_204_NO_CONTENT)
+async def replace_token(
+    repo_id: uuid.UUID, body: TokenUpdate, session: SessionDep, platform: PlatformDep
+) -> None:
+    """Replace (rotate) the repository's token; the old one is destroyed."""
+    repo = await _get(session, repo_id)
+    await repositories.replace_token(session, platform.kek, repo, body.token.get_secret_value())
+    await session.commit()
+
+
+@router.delete("/{repo_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_repository(repo_id: uuid.UUID, session: SessionDep) -> None:
+    """Forget the repository and destroy its token. Its reports stay."""
+    await repositories.delete(session, await _get(session, repo_id))
+    await session.commit()
