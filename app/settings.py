@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
 
     # Secrets: the key-encryption key for provider tokens. Unset: a file under ``data_dir``.
-    secret_backend: Literal["file"] = "file"
+    secret_backend: Literal["file"] = "file"  # noqa: S105 - a backend name, not a secret
     key_file: Path | None = None
 
     # API
@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=5, ge=1, le=100)
     job_retry_delay_s: float = Field(default=5.0, ge=0, le=3600)
     worker_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    # App Service pings a worker over HTTP; unset, the worker opens no port.
+    worker_health_port: int | None = Field(default=None, ge=1, le=65535)
 
     # Diagnosis
     diagnoser: Literal["heuristic"] = "heuristic"

@@ -7,7 +7,15 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
 
 from app.db.models import Provider, ReportStatus
 
@@ -20,6 +28,15 @@ def _text_or_object(value: Any) -> str | dict[str, Any]:
     return value
 
 
+def _iso_timestamp(value: str) -> str:
+    """Checked as an ISO 8601 date-time, stored exactly as sent."""
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2025-06-30T01:24:27Z") from None
+    return value
+
+
 class LogData(BaseModel):
     """The ``log_data`` of the original Log Dawg API."""
 
@@ -29,7 +46,9 @@ class LogData(BaseModel):
         description="The log: raw text, or a JSON object such as a CloudWatch event."
     )
     source: str | None = Field(default=None, max_length=200, description="Where it came from.")
-    timestamp: datetime | None = None
+    timestamp: Annotated[str, AfterValidator(_iso_timestamp)] | None = Field(
+        default=None, max_length=64
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -29,7 +29,8 @@ async def _seed(db: TenantDb, org_id: uuid.UUID, n: int) -> list[uuid.UUID]:
             # Distinct creation times, oldest first.
             await session.execute(
                 text(
-                    "UPDATE reports SET created_at = now() - make_interval(mins => :m) WHERE id = :id"
+                    "UPDATE reports SET created_at = now() - make_interval(mins => :m)"
+                    " WHERE id = :id"
                 ),
                 {"m": n - i, "id": report.id},
             )

@@ -1,0 +1,125 @@
+"""Processing one diagnosis job: the function the worker's loop hands every message to.
+
+Delivery is at least once. The report id is the idempotency key: a job whose report is
+already complete is acknowledged without work, and the result and the acknowledgement
+commit in one transaction, so processing a job twice still yields one report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.analysis.engine import diagnose_log
+from app.analysis.report import DiagnosisReport
+from app.db.models import Report, ReportStatus
+from app.db.session import tenant_session
+from app.queue.base import ClaimedJob, JobQueue
+
+logger = logging.getLogger(__name__)
+
+Diagnose = Callable[[dict[str, Any]], Awaitable[DiagnosisReport]]
+ERROR_LIMIT = 2000
+
+
+class PermanentJobError(Exception):
+    """A failure that another attempt cannot fix (bad input, revoked access): fail at once."""
+
+
+async def default_diagnose(log_data: dict[str, Any]) -> DiagnosisReport:
+    # Parsing is CPU-bound; keep the worker's event loop free for its lease and I/O.
+    return await asyncio.to_thread(diagnose_log, log_data)
+
+
+def readable(exc: BaseException) -> str:
+    text = str(exc).strip()
+    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return message[:ERROR_LIMIT]
+
+
+def retry_delay(settings_delay_s: float, attempt: int) -> float:
+    """Exponential backoff from the configured delay, capped at ten minutes."""
+    return float(min(settings_delay_s * 2 ** max(attempt - 1, 0), 600.0))
+
+
+async def process_job(
+    sessions: async_sessionmaker[AsyncSession],
+    queue: JobQueue,
+    job: ClaimedJob,
+    *,
+    diagnose: Diagnose = default_diagnose,
+    retry_delay_s: float = 5.0,
+) -> ReportStatus:
+    """Run one claimed job to its end state and return the report's status afterwards."""
+    async with tenant_session(sessions, job.org_id) as session, session.begin():
+        report = await session.get(Report, job.report_id, with_for_update=True)
+        if report is None:
+            await queue.fail(session, job, "the report no longer exists")
+            return ReportStatus.FAILED
+        if report.status is ReportStatus.COMPLETE:
+            await queue.complete(session, job)
+            return ReportStatus.COMPLETE
+        report.status = ReportStatus.RUNNING
+        report.started_at = datetime.now(UTC)
+        report.attempts = job.attempts
+        log_data = dict(report.log_data)
+
+    try:
+        result = await diagnose(log_data)
+    except Exception as exc:
+        logger.warning("job %s attempt %s failed: %s", job.id, job.attempts, readable(exc))
+        return await _record_failure(sessions, queue, job, exc, retry_delay_s)
+
+    async with tenant_session(sessions, job.org_id) as session, session.begin():
+        report = await session.get(Report, job.report_id, with_for_update=True)
+        if report is None:
+            await queue.fail(session, job, "the report was deleted while it was diagnosed")
+            return ReportStatus.FAILED
+        if report.status is not ReportStatus.COMPLETE:
+            report.status = ReportStatus.COMPLETE
+            report.report_data = result.model_dump(mode="json")
+            report.fingerprint = result.fingerprint
+            report.commit_hash = result.commit.sha if result.commit else report.commit_hash
+            report.error = None
+            report.completed_at = datetime.now(UTC)
+        await queue.complete(session, job)
+    return ReportStatus.COMPLETE
+
+
+async def _record_failure(
+    sessions: async_sessionmaker[AsyncSession],
+    queue: JobQueue,
+    job: ClaimedJob,
+    exc: Exception,
+    retry_delay_s: float,
+) -> ReportStatus:
+    error = readable(exc)
+    give_up = job.is_last_attempt or isinstance(exc, PermanentJobError)
+    async with tenant_session(sessions, job.org_id) as session, session.begin():
+        report = await session.get(Report, job.report_id, with_for_update=True)
+        if give_up:
+            await queue.fail(session, job, error)
+        else:
+            await queue.retry(session, job, error, retry_delay(retry_delay_s, job.attempts))
+        if report is None or report.status is ReportStatus.COMPLETE:
+            return ReportStatus.COMPLETE if report is not None else ReportStatus.FAILED
+        if give_up:
+            report.status = ReportStatus.FAILED
+            report.completed_at = datetime.now(UTC)
+            report.error = (
+                error
+                if isinstance(exc, PermanentJobError)
+                else f"Gave up after {job.attempts} attempt(s). Last error: {error}"
+            )
+        else:
+            report.status = ReportStatus.PENDING
+            report.error = (
+                f"Attempt {job.attempts} of {job.max_attempts} failed ({error}); "
+                "it will be retried."
+            )
+        return report.status
