@@ -129,7 +129,9 @@ def map_paths(
     raw_paths: Iterable[str], index: RepoIndex, learned: Sequence[CodeMapping] = ()
 ) -> tuple[dict[str, FrameMatch], list[CodeMapping]]:
     """Map every distinct frame path. Returns the matches and the rules learned on the way
-    (already-known rules are not repeated)."""
+    (already-known rules are not repeated). A frame that was ambiguous on its own is tried
+    again once the other frames have taught a rule (``/app/utils.py`` is ambiguous until
+    ``/app/shop/cart.py`` shows that ``/app/`` is the repository root)."""
     rules = list(learned)
     new_rules: list[CodeMapping] = []
     matches: dict[str, FrameMatch] = {}
@@ -141,6 +143,12 @@ def map_paths(
         if rule is not None and rule not in rules and (rule.stack_root or rule.source_root):
             rules.insert(0, rule)
             new_rules.append(rule)
+    if new_rules:
+        for raw, found in matches.items():
+            if found.repo_path is None:
+                retried, _ = match_frame(raw, index, new_rules)
+                if retried.method == "learned":
+                    matches[raw] = retried
     return matches, new_rules
 
 

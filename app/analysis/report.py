@@ -32,6 +32,7 @@ class RelevantCodeFile(BaseModel):
 class CommitRef(BaseModel):
     sha: str
     source: Literal["log", "default_branch", "request"]
+    ref: str | None = None
 
 
 class SuspectCommit(BaseModel):
@@ -41,11 +42,24 @@ class SuspectCommit(BaseModel):
     message: str
     url: str | None = None
     files: list[str] = Field(default_factory=list)
+    # True when the commit's diff changed lines around the culprit frame's line.
+    touches_culprit_line: bool = False
+    reason: str = ""
+
+
+class FrameMapping(BaseModel):
+    """How one frame path was matched to a repository file (or why it was not)."""
+
+    frame_path: str
+    repo_path: str | None
+    method: str
 
 
 class DiagnoserInfo(BaseModel):
     name: str
     model: str | None = None
+    # Set when a model diagnoser failed and this is the heuristic verdict instead.
+    fallback_from: str | None = None
 
 
 class Usage(BaseModel):
@@ -72,6 +86,9 @@ class DiagnosisReport(BaseModel):
     log: ParsedLog
     frames: list[StackFrame]
     culprit: StackFrame | None
+    # The culprit's file in the repository, when the frame could be mapped to one.
+    culprit_file: str | None = None
+    code_mapping: list[FrameMapping] = Field(default_factory=list)
     fingerprint: str
     commit: CommitRef | None = None
     suspect_commits: list[SuspectCommit] = Field(default_factory=list)

@@ -79,3 +79,17 @@ def test_a_learned_rule_from_an_earlier_diagnosis_is_applied_first() -> None:
 def test_paths_outside_the_repository_never_map(raw: str) -> None:
     found, _ = match_frame(raw, REPO)
     assert found.repo_path is None
+
+
+def test_an_ambiguous_frame_is_resolved_by_a_rule_its_neighbours_teach() -> None:
+    # "/deploy/utils.py" ties lib/utils.py and tests/utils.py; the rule "/deploy/" -> "" that
+    # its neighbour teaches points at a root-level utils.py the repository lacks: unmapped.
+    matches, rules = map_paths(["/deploy/utils.py", "/deploy/src/main.c"], REPO)
+    assert rules == [CodeMapping("/deploy/", "")]
+    assert matches["/deploy/utils.py"].repo_path is None
+    # Here the neighbour's rule "/srv/" -> "pkg/a/" settles the tie.
+    index = RepoIndex.build(["pkg/a/utils.py", "pkg/b/utils.py", "pkg/a/cart.py"])
+    matches, rules = map_paths(["/srv/utils.py", "/srv/cart.py"], index)
+    assert rules == [CodeMapping("/srv/", "pkg/a/")]
+    assert matches["/srv/utils.py"].repo_path == "pkg/a/utils.py"
+    assert matches["/srv/utils.py"].method == "learned"
