@@ -1,4 +1,4 @@
-"""``logdawg``: run the platform locally, migrate, and (later) diagnose from the terminal."""
+"""``logdawg``: run the platform locally, migrate, and diagnose a log from the terminal."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from app import cli_diagnose
 from app.bootstrap import database_urls, ensure_local_org
 from app.db import migrate
 from app.settings import Settings
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("direction", choices=["up", "down"])
     mig.add_argument("revision", nargs="?")
     mig.set_defaults(func=cmd_migrate)
+    cli_diagnose.add_parser(sub)
     return parser
 
 

@@ -46,11 +46,8 @@ def render_markdown(report: DiagnosisReport) -> str:
             )
         )
     if report.culprit is not None:
-        where = (
-            f"{report.culprit.file}:{report.culprit.line}"
-            if report.culprit.line
-            else report.culprit.file
-        )
+        path = report.culprit_file or report.culprit.file
+        where = f"{path}:{report.culprit.line}" if report.culprit.line else path
         facts.append(
             (
                 "Culprit",
@@ -78,7 +75,8 @@ def render_markdown(report: DiagnosisReport) -> str:
         for c in report.suspect_commits:
             subject = c.message.splitlines()[0] if c.message else ""
             sha = f"[`{c.sha[:12]}`]({c.url})" if c.url else f"`{c.sha[:12]}`"
-            out.append(f"- {sha} {subject} — {c.author or 'unknown'}, {c.date or 'undated'}")
+            near = " — **changed the culprit line**" if c.touches_culprit_line else ""
+            out.append(f"- {sha} {subject} — {c.author or 'unknown'}, {c.date or 'undated'}{near}")
     if report.frames:
         out += ["", "## Stack", ""]
         for f in report.frames:

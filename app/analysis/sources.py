@@ -55,7 +55,10 @@ class GitCheckoutSource:
     async def resolve(self, ref: str) -> str:
         if ref.startswith("-") or not ref:
             raise SourceError(f"{ref!r} is not a ref", transient=False)
-        out = await self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        try:
+            out = await self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        except SourceError:
+            out = b""
         sha = out.decode().strip()
         if not _SHA.match(sha):
             raise SourceError(f"ref {ref!r} not found", transient=False)

@@ -1,0 +1,159 @@
+"""``logdawg diagnose LOGFILE``: a diagnosis in the terminal, without running the platform."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from app.analysis.engine import EngineResult, RepoContext, SourceError, diagnose
+from app.analysis.markdown import render_markdown
+from app.analysis.report import DiagnosisReport
+from app.analysis.sources import GitCheckoutSource
+
+MAX_LOG_BYTES = 5 * 1024 * 1024
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as ``logdawg diagnose: error: ...``, exit 2."""
+
+
+def read_log(path: str) -> dict[str, Any]:
+    """The ``log_data`` to diagnose: a request body like the API's (``{"log_data": ...}``) is
+    unwrapped; anything else is the log itself."""
+    if path == "-":
+        raw = sys.stdin.buffer.read(MAX_LOG_BYTES + 1)
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise UsageError(f"{path}: no such file")
+        with file.open("rb") as fh:
+            raw = fh.read(MAX_LOG_BYTES + 1)
+    if len(raw) > MAX_LOG_BYTES:
+        raise UsageError(f"{path}: larger than {MAX_LOG_BYTES // (1024 * 1024)} MiB")
+    text = raw.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise UsageError(f"{path}: the log is empty")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return {"content": text}
+    if isinstance(body, dict) and isinstance(body.get("log_data"), dict):
+        log_data: dict[str, Any] = body["log_data"]
+        if "content" not in log_data:
+            raise UsageError(f"{path}: log_data has no content")
+        return log_data
+    return {"content": text}
+
+
+def _repository(spec: str) -> tuple[GitCheckoutSource, str]:
+    if spec.startswith(("https://", "http://")):
+        raise UsageError(
+            f"{spec}: reading a provider URL from the command line is not available yet; "
+            "pass the path of a local checkout, or register the repository with the platform"
+        )
+    root = Path(spec).expanduser()
+    if not root.is_dir():
+        raise UsageError(f"{spec}: no such directory")
+    probe = subprocess.run(  # noqa: S603 - a fixed git command on a path the user named
+        ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree", "--abbrev-ref", "HEAD"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    answer = probe.stdout.split()
+    if probe.returncode != 0 or not answer or answer[0] != "true":
+        raise UsageError(f"{spec}: not a git checkout")
+    branch = answer[1] if len(answer) > 1 and answer[1] != "HEAD" else "HEAD"
+    return GitCheckoutSource(root), branch
+
+
+def render_text(report: DiagnosisReport) -> str:
+    culprit = report.culprit
+    lines = [report.title, ""]
+    lines.append(f"  category    {report.category} (confidence {report.confidence_score:.0%})")
+    if culprit is not None:
+        path = report.culprit_file or culprit.file
+        lines.append(
+            f"  culprit     {path}:{culprit.line}"
+            + (f" in {culprit.function}" if culprit.function else "")
+        )
+    if report.commit is not None:
+        lines.append(f"  commit      {report.commit.sha[:12]} ({report.commit.source})")
+    lines += ["", "Root cause:", f"  {report.root_cause}", "", "Recommendations:"]
+    lines += [f"  {i}. {r}" for i, r in enumerate(report.recommendations, 1)]
+    if report.relevant_code_files and report.relevant_code_files[0].snippets:
+        snip = report.relevant_code_files[0].snippets[0]
+        lines += ["", f"Code ({report.relevant_code_files[0].file_path}):"]
+        for n, text in enumerate(snip.content.split("\n"), snip.start_line):
+            lines.append(f"  {'>' if n == snip.highlight_line else ' '}{n:5d}  {text}")
+    if report.suspect_commits:
+        lines += ["", "Suspect commits (newest first):"]
+        for c in report.suspect_commits:
+            mark = "  <- changed the culprit line" if c.touches_culprit_line else ""
+            lines.append(f"  {c.sha[:12]} {c.date or ''} {c.author or ''}: {c.message}{mark}")
+    if report.limitations:
+        lines += ["", "Limitations:"] + [f"  - {item}" for item in report.limitations]
+    return "\n".join(lines) + "\n"
+
+
+async def _run(log_data: dict[str, Any], repo: RepoContext | None) -> EngineResult:
+    if repo is not None and repo.ref:
+        # A ref asked for by name must exist: an error, not a silent fallback.
+        await repo.source.resolve(repo.ref)
+    return await diagnose(log_data, repo=repo)
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    progress = sys.stderr.isatty() and not args.quiet
+
+    def say(message: str) -> None:
+        if progress:
+            print(f"logdawg: {message}", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    try:
+        log_data = read_log(args.logfile)
+        repo = None
+        if args.repo:
+            source, branch = _repository(args.repo)
+            repo = RepoContext(source=source, default_branch=branch, ref=args.ref, name=args.repo)
+            say(f"reading {args.repo} at {args.ref or 'the commit the log names, else ' + branch}")
+        elif args.ref:
+            raise UsageError("--ref needs --repo")
+        say("diagnosing")
+        report = asyncio.run(_run(log_data, repo)).report
+    except UsageError as exc:
+        print(f"logdawg diagnose: error: {exc}", file=sys.stderr)
+        return 2
+    except SourceError as exc:
+        print(f"logdawg diagnose: error: the repository could not be read: {exc}", file=sys.stderr)
+        return 2
+    say(f"done in {(time.perf_counter() - started) * 1000:.0f} ms")
+    if args.format == "json":
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(report))
+    else:
+        sys.stdout.write(render_text(report))
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "diagnose",
+        help="diagnose a log file in the terminal (no server needed)",
+        description="Diagnose LOGFILE (text, JSON, or an API request body; '-' reads stdin), "
+        "optionally against a local git checkout.",
+    )
+    parser.add_argument("logfile")
+    parser.add_argument("--repo", help="path of a local git checkout to read code from")
+    parser.add_argument("--ref", help="branch, tag or commit to read (default: the log's)")
+    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(func=cmd_diagnose)
