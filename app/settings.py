@@ -53,6 +53,9 @@ class Settings(BaseSettings):
 
     # Diagnosis
     diagnoser: Literal["heuristic"] = "heuristic"
+    # A repeat of an error (same fingerprint and repository) within this many seconds of its
+    # diagnosis counts an occurrence on that report instead of paying for a new one; 0: off.
+    grouping_window_s: float = Field(default=24 * 3600, ge=0, le=90 * 24 * 3600)
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:

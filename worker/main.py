@@ -10,14 +10,24 @@ import signal
 import socket
 
 from app.bootstrap import Platform, bootstrap
-from app.services.diagnoses import process_job
+from app.services.code_context import EngineRunner
+from app.services.diagnoses import Diagnose, process_job
 from app.settings import Settings, get_settings
 from worker.health import Heartbeat, serve_health
 
 logger = logging.getLogger("worker")
 
 
-async def run_once(platform: Platform, worker_id: str, heartbeat: Heartbeat | None = None) -> bool:
+def diagnose_for(platform: Platform) -> Diagnose:
+    return EngineRunner(platform.sessions, platform.settings, platform.kek)
+
+
+async def run_once(
+    platform: Platform,
+    worker_id: str,
+    heartbeat: Heartbeat | None = None,
+    diagnose: Diagnose | None = None,
+) -> bool:
     """Process one job if one is due; False when the queue had nothing."""
     job = await platform.queue.claim(worker_id)
     if job is None:
@@ -26,6 +36,7 @@ async def run_once(platform: Platform, worker_id: str, heartbeat: Heartbeat | No
         platform.sessions,
         platform.queue,
         job,
+        diagnose=diagnose or diagnose_for(platform),
         retry_delay_s=platform.settings.job_retry_delay_s,
     )
     logger.info("job %s (report %s): %s", job.id, job.report_id, status.value)
@@ -39,6 +50,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     logger.info("worker %s polling the %s queue", worker_id, settings.queue_backend)
     heartbeat = Heartbeat()
+    diagnose = diagnose_for(platform)
     server = None
     if settings.worker_health_port is not None:
         server = await serve_health(
@@ -49,7 +61,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         while not stop.is_set():
             heartbeat.beat()
             try:
-                busy = await run_once(platform, worker_id, heartbeat)
+                busy = await run_once(platform, worker_id, heartbeat, diagnose)
             except Exception:
                 # The database went away or similar: the job's lease returns it to the queue.
                 logger.exception("worker loop error; retrying shortly")

@@ -269,11 +269,13 @@ async def diagnose(
     *,
     repo: RepoContext | None = None,
     diagnoser: Diagnoser | None = None,
+    no_repository: str | None = None,
 ) -> EngineResult:
     """Diagnose the ``log_data`` object of a diagnose request (as stored on the report).
 
     Raises ``SourceError`` only for transient repository failures (worth a retry); anything
-    else the repository refuses is written into the report's limitations.
+    else the repository refuses is written into the report's limitations, as is
+    ``no_repository``: why there is no repository to read, when the caller knows.
     """
     clock = _Clock()
     metadata = log_data.get("metadata")
@@ -288,8 +290,8 @@ async def diagnose(
     code = _Code(culprit=parsed.culprit)
     if repo is None:
         code.limitations.append(
-            "No repository is connected, so frames were not mapped to files and no code or "
-            "suspect commits were read."
+            (no_repository or "No repository is connected.")
+            + " Frames were not mapped to files and no code or suspect commits were read."
         )
     else:
         try:

@@ -60,6 +60,11 @@ class DiagnoseRequest(BaseModel):
     # code is read from the provider at the right commit on every diagnosis.
     force_git_pull: bool = False
     include_git_context: bool = True
+    repository_id: uuid.UUID | None = Field(
+        default=None,
+        description="The registered repository the log comes from. Optional when the "
+        "organisation has exactly one repository.",
+    )
 
 
 class DiagnoseAccepted(BaseModel):
@@ -67,6 +72,10 @@ class DiagnoseAccepted(BaseModel):
     status: ReportStatus
     status_url: str
     report_url: str
+    # True when the log repeated an error already diagnosed within the grouping window: the
+    # existing report counted an occurrence and ``diagnosis_id`` is that report's id.
+    repeat: bool = False
+    occurrence_count: int = 1
 
 
 class DiagnosisStatus(BaseModel):

@@ -7,15 +7,16 @@ commit in one transaction, so processing a job twice still yields one report.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.analysis.engine import diagnose_log
+from app.analysis import engine
 from app.analysis.report import DiagnosisReport
 from app.db.models import Report, ReportStatus
 from app.db.session import tenant_session
@@ -23,17 +24,29 @@ from app.queue.base import ClaimedJob, JobQueue
 
 logger = logging.getLogger(__name__)
 
-Diagnose = Callable[[dict[str, Any]], Awaitable[DiagnosisReport]]
 ERROR_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class JobInput:
+    """What a diagnosis needs from the claimed job and its report."""
+
+    org_id: uuid.UUID
+    report_id: uuid.UUID
+    repo_id: uuid.UUID | None
+    log_data: dict[str, Any]
+
+
+Diagnose = Callable[[JobInput], Awaitable[DiagnosisReport]]
 
 
 class PermanentJobError(Exception):
     """A failure that another attempt cannot fix (bad input, revoked access): fail at once."""
 
 
-async def default_diagnose(log_data: dict[str, Any]) -> DiagnosisReport:
-    # Parsing is CPU-bound; keep the worker's event loop free for its lease and I/O.
-    return await asyncio.to_thread(diagnose_log, log_data)
+async def default_diagnose(job: JobInput) -> DiagnosisReport:
+    """The offline diagnosis with no repository context."""
+    return (await engine.diagnose(job.log_data)).report
 
 
 def readable(exc: BaseException) -> str:
@@ -67,10 +80,15 @@ async def process_job(
         report.status = ReportStatus.RUNNING
         report.started_at = datetime.now(UTC)
         report.attempts = job.attempts
-        log_data = dict(report.log_data)
+        work = JobInput(
+            org_id=job.org_id,
+            report_id=report.id,
+            repo_id=report.repo_id,
+            log_data=dict(report.log_data),
+        )
 
     try:
-        result = await diagnose(log_data)
+        result = await diagnose(work)
     except Exception as exc:
         logger.warning("job %s attempt %s failed: %s", job.id, job.attempts, readable(exc))
         return await _record_failure(sessions, queue, job, exc, retry_delay_s)

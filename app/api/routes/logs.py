@@ -3,11 +3,15 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CurrentOrg, QueueDep, SessionDep
+from app.analysis.fingerprint import fingerprint
+from app.analysis.logs import parse_log
+from app.api.deps import CurrentOrg, PlatformDep, QueueDep, SessionDep
 from app.api.schemas import DiagnoseAccepted, DiagnoseRequest, DiagnosisStatus
-from app.db.models import ReportStatus
-from app.services import reports
+from app.db.models import Repository
+from app.services import reports, repositories
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
 
@@ -20,30 +24,67 @@ def _report_url(report_id: uuid.UUID) -> str:
     return f"/api/v1/reports/{report_id}"
 
 
-@router.post("/diagnose", status_code=status.HTTP_202_ACCEPTED)
+async def _repository_for(session: SessionDep, requested: uuid.UUID | None) -> uuid.UUID | None:
+    if requested is not None:
+        if await session.get(Repository, requested) is None:
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", "repository_id"),
+                        "msg": f"no repository {requested} in this organisation",
+                        "type": "value_error",
+                    }
+                ]
+            )
+        return requested
+    registered = await repositories.list_repositories(session)
+    return registered[0].id if len(registered) == 1 else None
+
+
+@router.post(
+    "/diagnose",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={200: {"description": "A repeat of an error diagnosed within the window."}},
+)
 async def diagnose(
     body: DiagnoseRequest,
     session: SessionDep,
     queue: QueueDep,
     org_id: CurrentOrg,
+    platform: PlatformDep,
     response: Response,
 ) -> DiagnoseAccepted:
     """Accept a log for diagnosis. The report and its job are committed together before the
-    202, so an accepted log is never lost."""
-    report = await reports.submit_log(
+    202, so an accepted log is never lost. A repeat of an error diagnosed within the grouping
+    window answers 200 with the existing report, whose occurrence count went up."""
+    log_data = body.log_data.model_dump(mode="json")
+    repo_id = await _repository_for(session, body.repository_id)
+    parsed = await run_in_threadpool(
+        parse_log, log_data["content"], source=log_data.get("source"), metadata=log_data["metadata"]
+    )
+    submitted = await reports.submit_log(
         session,
         queue,
         org_id=org_id,
-        log_data=body.log_data.model_dump(mode="json"),
+        log_data=log_data,
         source=body.log_data.source,
+        repo_id=repo_id,
+        fingerprint=fingerprint(parsed),
+        commit=parsed.commit,
+        window_s=platform.settings.grouping_window_s,
     )
     await session.commit()
+    report = submitted.report
     response.headers["Location"] = _report_url(report.id)
+    if submitted.repeat:
+        response.status_code = status.HTTP_200_OK
     return DiagnoseAccepted(
         diagnosis_id=report.id,
-        status=ReportStatus.PENDING,
+        status=report.status,
         status_url=_status_url(report.id),
         report_url=_report_url(report.id),
+        repeat=submitted.repeat,
+        occurrence_count=report.occurrence_count,
     )
 
 

@@ -15,7 +15,7 @@ from app.db.models import Job, JobStatus, Report, ReportStatus
 from app.db.session import tenant_session
 from app.queue.base import ClaimedJob
 from app.queue.postgres import PostgresJobQueue
-from app.services.diagnoses import PermanentJobError, process_job
+from app.services.diagnoses import JobInput, PermanentJobError, process_job
 from app.services.reports import submit_log
 from tests.conftest import TenantDb
 
@@ -24,7 +24,10 @@ pytestmark = pytest.mark.integration
 
 async def _submit(db: TenantDb, queue: PostgresJobQueue, log_data: dict[str, Any]) -> uuid.UUID:
     async with tenant_session(db.sessions, db.org_a) as session:
-        report = await submit_log(session, queue, org_id=db.org_a, log_data=log_data, source=None)
+        submitted = await submit_log(
+            session, queue, org_id=db.org_a, log_data=log_data, source=None
+        )
+        report = submitted.report
         await session.commit()
         return report.id
 
@@ -72,12 +75,12 @@ async def test_a_redelivered_job_yields_one_report(tenant_db: TenantDb) -> None:
     job = await _claim(queue)
     calls = 0
 
-    async def counting(log_data: dict[str, Any]) -> DiagnosisReport:
+    async def counting(job: JobInput) -> DiagnosisReport:
         nonlocal calls
         calls += 1
         from app.services.diagnoses import default_diagnose
 
-        return await default_diagnose(log_data)
+        return await default_diagnose(job)
 
     await process_job(tenant_db.sessions, queue, job, diagnose=counting)
     first, _ = await _state(tenant_db, report_id)
@@ -93,7 +96,7 @@ async def test_failures_retry_then_fail_with_a_readable_error(tenant_db: TenantD
     queue = PostgresJobQueue(tenant_db.sessions, visibility_timeout_s=60, max_attempts=2)
     report_id = await _submit(tenant_db, queue, {"content": "boom"})
 
-    async def broken(log_data: dict[str, Any]) -> DiagnosisReport:
+    async def broken(job: JobInput) -> DiagnosisReport:
         raise ConnectionError("provider unreachable")
 
     status = await process_job(
@@ -123,7 +126,7 @@ async def test_a_permanent_error_fails_at_once(tenant_db: TenantDb) -> None:
     queue = PostgresJobQueue(tenant_db.sessions, visibility_timeout_s=60, max_attempts=5)
     report_id = await _submit(tenant_db, queue, {"content": "boom"})
 
-    async def revoked(log_data: dict[str, Any]) -> DiagnosisReport:
+    async def revoked(job: JobInput) -> DiagnosisReport:
         raise PermanentJobError("the repository's token was revoked")
 
     await process_job(tenant_db.sessions, queue, await _claim(queue), diagnose=revoked)
@@ -147,7 +150,7 @@ async def test_a_worker_that_died_mid_job_loses_nothing(tenant_db: TenantDb) -> 
         },
     )
 
-    async def dies(log_data: dict[str, Any]) -> DiagnosisReport:
+    async def dies(job: JobInput) -> DiagnosisReport:
         raise asyncio.CancelledError  # the process is killed while diagnosing
 
     with pytest.raises(asyncio.CancelledError):

@@ -1,0 +1,86 @@
+"""Running the engine for a job: the repository's code source and the diagnoser.
+
+The worker's ``diagnose`` for ``process_job``. It loads the report's repository and unseals
+its token inside the job's organisation (row-level security applies), picks the code source
+for the provider, and runs the engine. A repository that cannot be read for a reason a person
+must fix (local checkouts in multi-tenant mode, a provider this build cannot read) becomes a
+limitation in the report; transient provider failures propagate so the job is retried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.analysis import engine
+from app.analysis.diagnoser import Diagnoser
+from app.analysis.engine import CodeSource, RepoContext, SourceError
+from app.analysis.report import DiagnosisReport
+from app.analysis.sources import GitCheckoutSource
+from app.db.models import Provider, Repository
+from app.db.session import tenant_session
+from app.secrets.base import KeyWrapper
+from app.services.diagnoses import JobInput
+from app.services.repositories import token_for
+from app.settings import Settings
+
+
+def repository_label(repository: Repository) -> str:
+    parts = [repository.owner, repository.project, repository.name]
+    return (
+        "/".join(p for p in parts if p)
+        if repository.provider is not Provider.LOCAL
+        else (repository.base_url or repository.name)
+    )
+
+
+@dataclass
+class EngineRunner:
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+    kek: KeyWrapper
+    diagnoser: Diagnoser | None = None
+
+    def source_for(self, repository: Repository, token: str | None) -> CodeSource:
+        if repository.provider is Provider.LOCAL:
+            if self.settings.mode != "single_tenant":
+                raise SourceError(
+                    "local checkouts are read only when the platform runs single-tenant",
+                    transient=False,
+                )
+            return GitCheckoutSource(Path(repository.base_url or "/nonexistent"))
+        raise SourceError(
+            f"this build cannot read {repository.provider.value} repositories yet",
+            transient=False,
+        )
+
+    async def __call__(self, job: JobInput) -> DiagnosisReport:
+        note: str | None = None
+        repo: RepoContext | None = None
+        if job.repo_id is not None:
+            async with tenant_session(self.sessions, job.org_id) as session:
+                repository = await session.get(Repository, job.repo_id)
+                token = (
+                    await token_for(session, self.kek, repository)
+                    if repository is not None
+                    else None
+                )
+            if repository is None:
+                note = "The repository this log was submitted for has been deleted."
+            else:
+                try:
+                    source = self.source_for(repository, token)
+                except SourceError as exc:
+                    note = f"{repository_label(repository)} could not be read: {exc}."
+                else:
+                    repo = RepoContext(
+                        source=source,
+                        default_branch=repository.default_branch,
+                        name=repository_label(repository),
+                    )
+        result = await engine.diagnose(
+            job.log_data, repo=repo, diagnoser=self.diagnoser, no_repository=note
+        )
+        return result.report

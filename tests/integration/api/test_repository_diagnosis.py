@@ -1,0 +1,70 @@
+"""A log submitted for a registered local checkout is diagnosed against its code by the worker."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.bootstrap import Platform
+from tests.eval.cases import build_repository, cases
+from worker.main import run_once
+
+pytestmark = pytest.mark.integration
+
+
+async def _diagnose_against_checkout(
+    client: httpx.AsyncClient, platform: Platform, tmp_path: Path
+) -> dict[str, object]:
+    case = next(c for c in cases() if c.name == "java-index")
+    repo = build_repository(case, tmp_path)
+    registered = await client.post(
+        "/api/v1/repositories",
+        json={"provider": "local", "name": "shop", "base_url": str(repo)},
+    )
+    assert registered.status_code == 201, registered.text
+    accepted = await client.post(
+        "/api/v1/logs/diagnose", json={"log_data": {"content": case.log}}
+    )  # the only repository of the organisation: no repository_id needed
+    assert accepted.status_code == 202
+    assert await run_once(platform, "test-worker")
+    report = (await client.get(accepted.headers["location"])).json()
+    assert report["status"] == "complete", report["error"]
+    assert report["repo_id"] == registered.json()["id"]
+    return report
+
+
+async def test_the_worker_reads_the_registered_checkout(
+    client: httpx.AsyncClient, platform: Platform, tmp_path: Path
+) -> None:
+    report = await _diagnose_against_checkout(client, platform, tmp_path)
+    data = report["report_data"]
+    assert isinstance(data, dict)
+    assert data["culprit_file"] == "src/main/java/com/shop/report/Totals.java"
+    assert data["commit"]["source"] == "default_branch"
+    assert report["commit_hash"] == data["commit"]["sha"]
+    assert data["suspect_commits"][1]["touches_culprit_line"] is True
+    assert data["relevant_code_files"][0]["snippets"][0]["highlight_line"] == 61
+
+
+async def test_multi_tenant_workers_refuse_local_checkouts_in_the_report(
+    client: httpx.AsyncClient, platform: Platform, tmp_path: Path
+) -> None:
+    # Registered while single-tenant; the worker now runs multi-tenant.
+    multi = replace(
+        platform, settings=platform.settings.model_copy(update={"mode": "multi_tenant"})
+    )
+    case = next(c for c in cases() if c.name == "py-keyerror")
+    repo = build_repository(case, tmp_path)
+    await client.post(
+        "/api/v1/repositories", json={"provider": "local", "name": "s", "base_url": str(repo)}
+    )
+    accepted = await client.post("/api/v1/logs/diagnose", json={"log_data": {"content": case.log}})
+    assert await run_once(multi, "test-worker")
+    report = (await client.get(accepted.headers["location"])).json()
+    assert report["status"] == "complete"
+    limitation = report["report_data"]["limitations"][0]
+    assert "read only when the platform runs single-tenant" in limitation
+    assert report["report_data"]["relevant_code_files"] == []
