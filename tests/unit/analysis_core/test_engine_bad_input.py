@@ -89,18 +89,23 @@ async def test_frames_pointing_outside_the_repository_read_nothing(
     assert any(m.repo_path is None for m in report.code_mapping)  # type: ignore[attr-defined]
 
 
-async def test_a_committed_symlink_to_outside_yields_its_target_path_only(
-    tmp_path: Path,
-) -> None:
-    # git stores a symlink as a blob holding the target's path; reading through git never
-    # follows it, so /etc/passwd's content cannot leak into a report.
+@pytest.fixture
+def linked_checkout(tmp_path: Path) -> Path:
     case = next(c for c in cases() if c.name == "py-keyerror")
     repo = build_repository(case, tmp_path)
     os.symlink("/etc/passwd", repo / "shop" / "passwd.py")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(repo)]
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "link"], check=True)
-    source = GitCheckoutSource(repo)
+    return repo
+
+
+async def test_a_committed_symlink_to_outside_yields_its_target_path_only(
+    linked_checkout: Path,
+) -> None:
+    # git stores a symlink as a blob holding the target's path; reading through git never
+    # follows it, so /etc/passwd's content cannot leak into a report.
+    source = GitCheckoutSource(linked_checkout)
     head = await source.resolve("main")
     assert "shop/passwd.py" in await source.list_paths(head)
     assert await source.read("shop/passwd.py", head) == b"/etc/passwd"
