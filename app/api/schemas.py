@@ -119,6 +119,13 @@ class ReportDetail(ReportSummary):
     report_data: dict[str, Any] | None
 
 
+class Occurrence(BaseModel):
+    id: uuid.UUID
+    received_at: datetime
+    source: str | None
+    log_data: dict[str, Any]
+
+
 class RepositoryCreate(BaseModel):
     """Register a repository. ``token`` is write-only: no response ever contains it."""
 

@@ -239,5 +239,52 @@ class Job(Base):
     )
 
 
+class ReportOccurrence(Base):
+    """A repeat of an already diagnosed error, kept with its log: grouping saves the cost of a
+    diagnosis, never the data that was accepted."""
+
+    __tablename__ = "report_occurrences"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = _now()
+    source: Mapped[str | None] = mapped_column(String(200))
+    log_data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+    __table_args__ = (
+        Index("ix_report_occurrences_report", "report_id", text("received_at DESC")),
+        Index("ix_report_occurrences_org", "org_id"),
+    )
+
+
+class CodeMappingRule(Base):
+    """A learned stack-root → source-root rule of a repository (``/app/`` → ``""``): later
+    diagnoses map frames with it directly."""
+
+    __tablename__ = "code_mappings"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    repo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    stack_root: Mapped[str] = mapped_column(String(1024))
+    source_root: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        UniqueConstraint("repo_id", "stack_root", "source_root"),
+        Index("ix_code_mappings_org", "org_id"),
+    )
+
+
 # Tables filtered by the ``app.current_org`` setting; ``organisations`` is filtered on ``id``.
-TENANT_TABLES = ("memberships", "credentials", "repositories", "api_keys", "reports", "jobs")
+TENANT_TABLES = (
+    "memberships",
+    "credentials",
+    "repositories",
+    "api_keys",
+    "reports",
+    "jobs",
+    "report_occurrences",
+    "code_mappings",
+)

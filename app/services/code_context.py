@@ -12,14 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.analysis import engine
 from app.analysis.diagnoser import Diagnoser
 from app.analysis.engine import CodeSource, RepoContext, SourceError
+from app.analysis.mapping import CodeMapping
 from app.analysis.report import DiagnosisReport
 from app.analysis.sources import GitCheckoutSource
-from app.db.models import Provider, Repository
+from app.db.models import CodeMappingRule, Provider, Repository
 from app.db.session import tenant_session
 from app.secrets.base import KeyWrapper
 from app.services.diagnoses import JobInput
@@ -59,6 +62,7 @@ class EngineRunner:
     async def __call__(self, job: JobInput) -> DiagnosisReport:
         note: str | None = None
         repo: RepoContext | None = None
+        learned: list[CodeMapping] = []
         if job.repo_id is not None:
             async with tenant_session(self.sessions, job.org_id) as session:
                 repository = await session.get(Repository, job.repo_id)
@@ -67,6 +71,12 @@ class EngineRunner:
                     if repository is not None
                     else None
                 )
+                rules = await session.scalars(
+                    select(CodeMappingRule)
+                    .where(CodeMappingRule.repo_id == job.repo_id)
+                    .order_by(CodeMappingRule.created_at)
+                )
+                learned = [CodeMapping(r.stack_root, r.source_root) for r in rules]
             if repository is None:
                 note = "The repository this log was submitted for has been deleted."
             else:
@@ -78,9 +88,31 @@ class EngineRunner:
                     repo = RepoContext(
                         source=source,
                         default_branch=repository.default_branch,
+                        learned=learned,
                         name=repository_label(repository),
                     )
         result = await engine.diagnose(
             job.log_data, repo=repo, diagnoser=self.diagnoser, no_repository=note
         )
+        if result.new_mappings and job.repo_id is not None:
+            await self._remember(job, result.new_mappings)
         return result.report
+
+    async def _remember(self, job: JobInput, rules: list[CodeMapping]) -> None:
+        """Keep what this diagnosis learned; a rule another worker stored first is kept."""
+        async with tenant_session(self.sessions, job.org_id) as session, session.begin():
+            await session.execute(
+                insert(CodeMappingRule)
+                .values(
+                    [
+                        {
+                            "org_id": job.org_id,
+                            "repo_id": job.repo_id,
+                            "stack_root": rule.stack_root[:1024],
+                            "source_root": rule.source_root[:1024],
+                        }
+                        for rule in rules
+                    ]
+                )
+                .on_conflict_do_nothing()
+            )

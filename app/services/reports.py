@@ -14,7 +14,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from app.db.models import Report, ReportStatus
+from app.db.models import Report, ReportOccurrence, ReportStatus
 from app.queue.base import JobQueue
 
 
@@ -76,6 +76,11 @@ async def submit_log(
         if existing is not None:
             existing.occurrence_count += 1
             existing.last_seen_at = func.now()
+            session.add(
+                ReportOccurrence(
+                    org_id=org_id, report_id=existing.id, source=source, log_data=log_data
+                )
+            )
             await session.flush()
             await session.refresh(existing)
             return Submitted(existing, repeat=True)
@@ -135,3 +140,16 @@ async def list_reports(
 
 async def get_report(session: AsyncSession, report_id: uuid.UUID) -> Report | None:
     return await session.get(Report, report_id)
+
+
+async def list_occurrences(
+    session: AsyncSession, report_id: uuid.UUID, *, limit: int
+) -> list[ReportOccurrence]:
+    """The repeats grouped onto a report, newest first (the first occurrence is the report)."""
+    rows = await session.scalars(
+        select(ReportOccurrence)
+        .where(ReportOccurrence.report_id == report_id)
+        .order_by(ReportOccurrence.received_at.desc(), ReportOccurrence.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())

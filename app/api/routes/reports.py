@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from app.api.deps import SessionDep
-from app.api.schemas import ReportDetail, ReportPage, ReportSummary
+from app.api.schemas import Occurrence, ReportDetail, ReportPage, ReportSummary
 from app.db.models import Report, ReportStatus
 from app.services import reports
 
@@ -65,3 +65,19 @@ async def get_report(report_id: uuid.UUID, session: SessionDep) -> ReportDetail:
         log_data=report.log_data,
         report_data=report.report_data,
     )
+
+
+@router.get("/{report_id}/occurrences")
+async def list_occurrences(
+    report_id: uuid.UUID,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[Occurrence]:
+    """The repeats grouped onto a report, newest first, each with the log it arrived with."""
+    if await reports.get_report(session, report_id) is None:
+        raise HTTPException(404, f"No report {report_id}.")
+    rows = await reports.list_occurrences(session, report_id, limit=limit)
+    return [
+        Occurrence(id=r.id, received_at=r.received_at, source=r.source, log_data=r.log_data)
+        for r in rows
+    ]

@@ -55,6 +55,13 @@ async def test_a_repeat_counts_an_occurrence_on_the_first_report(
     detail = (await client.get(f"/api/v1/reports/{body['diagnosis_id']}")).json()
     assert detail["occurrence_count"] == 2
     assert detail["last_seen_at"] >= detail["created_at"]
+    # The repeat's log is kept, not dropped.
+    listed = (await client.get(f"/api/v1/reports/{body['diagnosis_id']}/occurrences")).json()
+    assert [o["log_data"]["content"]["message"] for o in listed] == [
+        "checkout failed for order 2093"
+    ]
+    missing = await client.get(f"/api/v1/reports/{uuid.uuid4()}/occurrences")
+    assert missing.status_code == 404
 
 
 async def test_a_different_error_or_commit_is_diagnosed_afresh(

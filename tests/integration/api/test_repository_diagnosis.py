@@ -7,8 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from app.bootstrap import Platform
+from app.db.models import CodeMappingRule
+from app.db.session import tenant_session
+from tests.conftest import TenantDb
 from tests.eval.cases import build_repository, cases
 from worker.main import run_once
 
@@ -47,6 +51,24 @@ async def test_the_worker_reads_the_registered_checkout(
     assert report["commit_hash"] == data["commit"]["sha"]
     assert data["suspect_commits"][1]["touches_culprit_line"] is True
     assert data["relevant_code_files"][0]["snippets"][0]["highlight_line"] == 61
+
+
+async def test_learned_mappings_are_kept_for_the_next_diagnosis(
+    client: httpx.AsyncClient, platform: Platform, tenant_db: TenantDb, tmp_path: Path
+) -> None:
+    await _diagnose_against_checkout(client, platform, tmp_path)
+    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
+        rules = (await session.scalars(select(CodeMappingRule))).all()
+    # Java frames name package paths (com/shop/...); the sources live under src/main/java/.
+    assert [(r.stack_root, r.source_root) for r in rules] == [("", "src/main/java/")]
+    # The next diagnosis of this repository maps every frame with the stored rule.
+    case = next(c for c in cases() if c.name == "java-index")
+    other_error = str(case.log).replace("IndexOutOfBoundsException", "IllegalStateException")
+    again = await client.post("/api/v1/logs/diagnose", json={"log_data": {"content": other_error}})
+    assert again.status_code == 202  # a different error: not grouped
+    assert await run_once(platform, "test-worker")
+    report = (await client.get(again.headers["location"])).json()
+    assert {m["method"] for m in report["report_data"]["code_mapping"]} == {"learned"}
 
 
 async def test_multi_tenant_workers_refuse_local_checkouts_in_the_report(
