@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     # App Service pings a worker over HTTP; unset, the worker opens no port.
     worker_health_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Git providers
+    git_timeout_s: float = Field(default=20.0, gt=0, le=300)
+    # Wait at most this long for a provider's rate limit to lift; longer: the job is retried
+    # later and the report says until when.
+    git_max_wait_s: float = Field(default=10.0, ge=0, le=600)
+    git_max_retries: int = Field(default=3, ge=0, le=10)
+    # Requests in flight per token, across the process.
+    git_concurrency: int = Field(default=4, ge=1, le=32)
+    git_memory_cache_mb: int = Field(default=64, ge=0, le=4096)
+
     # Diagnosis
     diagnoser: Literal["heuristic"] = "heuristic"
     # A repeat of an error (same fingerprint and repository) within this many seconds of its

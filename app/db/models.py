@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     Enum,
@@ -277,6 +278,25 @@ class CodeMappingRule(Base):
     )
 
 
+class GitCacheEntry(Base):
+    """A provider response kept for reuse: for good when addressed by a commit SHA, else with
+    its ETag for conditional revalidation. Tenant rows: one organisation's private code is
+    never served to another."""
+
+    __tablename__ = "git_cache"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    # SHA-256 of the request (provider, URL, media type, body): no token, no content.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    link: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    immutable: Mapped[bool] = mapped_column(Boolean)
+    stored_at: Mapped[datetime] = _now()
+
+
 # Tables filtered by the ``app.current_org`` setting; ``organisations`` is filtered on ``id``.
 TENANT_TABLES = (
     "memberships",
@@ -287,4 +307,5 @@ TENANT_TABLES = (
     "jobs",
     "report_occurrences",
     "code_mappings",
+    "git_cache",
 )

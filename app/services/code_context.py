@@ -9,8 +9,9 @@ limitation in the report; transient provider failures propagate so the job is re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -21,22 +22,16 @@ from app.analysis.diagnoser import Diagnoser
 from app.analysis.engine import CodeSource, RepoContext, SourceError
 from app.analysis.mapping import CodeMapping
 from app.analysis.report import DiagnosisReport
-from app.analysis.sources import GitCheckoutSource
-from app.db.models import CodeMappingRule, Provider, Repository
+from app.analysis.sources import ProviderSource
+from app.db.models import CodeMappingRule, Repository
 from app.db.session import tenant_session
+from app.git.cache import LayeredCache, MemoryCache, PostgresCache
+from app.git.factory import provider_for
+from app.git.types import GitProviderError, RepoRef
 from app.secrets.base import KeyWrapper
 from app.services.diagnoses import JobInput
 from app.services.repositories import token_for
 from app.settings import Settings
-
-
-def repository_label(repository: Repository) -> str:
-    parts = [repository.owner, repository.project, repository.name]
-    return (
-        "/".join(p for p in parts if p)
-        if repository.provider is not Provider.LOCAL
-        else (repository.base_url or repository.name)
-    )
 
 
 @dataclass
@@ -46,18 +41,28 @@ class EngineRunner:
     kek: KeyWrapper
     diagnoser: Diagnoser | None = None
 
-    def source_for(self, repository: Repository, token: str | None) -> CodeSource:
-        if repository.provider is Provider.LOCAL:
-            if self.settings.mode != "single_tenant":
-                raise SourceError(
-                    "local checkouts are read only when the platform runs single-tenant",
-                    transient=False,
-                )
-            return GitCheckoutSource(Path(repository.base_url or "/nonexistent"))
-        raise SourceError(
-            f"this build cannot read {repository.provider.value} repositories yet",
-            transient=False,
-        )
+    # One memory layer per worker process, shared by its jobs (keys carry the organisation).
+    memory: MemoryCache = field(default_factory=MemoryCache)
+    # Tests point the clients at local fake servers through this.
+    transport: Any = None
+
+    async def source_for(
+        self, org_id: uuid.UUID, repository: Repository, token: str | None
+    ) -> CodeSource:
+        repo = RepoRef.of(repository)
+        cache = LayeredCache(self.memory, PostgresCache(self.sessions, org_id), str(org_id))
+        try:
+            provider = await provider_for(
+                repo,
+                token,
+                self.settings,
+                cache=cache,
+                cache_scope=str(repository.id),
+                transport=self.transport,
+            )
+        except GitProviderError as exc:
+            raise SourceError(str(exc), transient=exc.transient) from None
+        return ProviderSource(provider, repo)
 
     async def __call__(self, job: JobInput) -> DiagnosisReport:
         note: str | None = None
@@ -81,15 +86,15 @@ class EngineRunner:
                 note = "The repository this log was submitted for has been deleted."
             else:
                 try:
-                    source = self.source_for(repository, token)
+                    source = await self.source_for(job.org_id, repository, token)
                 except SourceError as exc:
-                    note = f"{repository_label(repository)} could not be read: {exc}."
+                    note = f"{RepoRef.of(repository).label} could not be read: {exc}."
                 else:
                     repo = RepoContext(
                         source=source,
                         default_branch=repository.default_branch,
                         learned=learned,
-                        name=repository_label(repository),
+                        name=RepoRef.of(repository).label,
                     )
         result = await engine.diagnose(
             job.log_data, repo=repo, diagnoser=self.diagnoser, no_repository=note

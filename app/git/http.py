@@ -1,0 +1,267 @@
+"""The HTTP machinery the provider clients share: caching, conditional requests, rate limits,
+bounded retries, bounded concurrency per token, capped response sizes, and errors that never
+carry a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from app.git.cache import CachedResponse, ResponseCache
+from app.git.types import (
+    BadCredentials,
+    GitProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    Refused,
+    RepositoryNotFound,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    timeout_s: float = 20.0
+    # Wait at most this long for a rate limit to lift before giving up with RateLimited.
+    max_wait_s: float = 10.0
+    max_retries: int = 3
+    concurrency: int = 4
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+# Per-token state shared by every client in the process: how many requests may be in flight,
+# and until when the provider told us to stop.
+_semaphores: dict[str, asyncio.Semaphore] = {}
+_blocked_until: dict[str, float] = {}
+
+
+def token_id(token: str | None) -> str:
+    return hashlib.sha256((token or "").encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: httpx.Headers
+    from_cache: bool = False
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise ProviderUnavailable("the provider answered with invalid JSON") from exc
+
+
+def _retry_after(headers: httpx.Headers, now: float) -> float | None:
+    """Seconds to wait, from ``Retry-After`` (seconds or a date) or ``X-RateLimit-Reset``."""
+    value = headers.get("retry-after")
+    if value:
+        if value.strip().isdigit():
+            return float(value)
+        try:
+            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+        except (TypeError, ValueError):
+            return None
+    if (
+        headers.get("x-ratelimit-remaining") == "0"
+        and headers.get("x-ratelimit-reset", "").isdigit()
+    ):
+        return max(float(headers["x-ratelimit-reset"]) - time.time(), 0.0)
+    return None
+
+
+class ProviderHttp:
+    """One provider endpoint with one credential."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        auth_headers: dict[str, str],
+        token: str | None,
+        cache: ResponseCache,
+        cache_scope: str,
+        policy: HttpPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.cache = cache
+        self.cache_scope = cache_scope
+        self.policy = policy or HttpPolicy()
+        self._token_id = token_id(token)
+        self._client = httpx.AsyncClient(
+            headers=auth_headers,
+            timeout=self.policy.timeout_s,
+            transport=transport,
+            follow_redirects=False,
+        )
+        self.requests = 0
+
+    def __repr__(self) -> str:
+        return f"ProviderHttp({self.provider}, {self.base_url})"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _key(self, method: str, url: str, accept: str, body: Any) -> str:
+        raw = json.dumps([self.cache_scope, method, url, accept, body], sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        accept: str = "application/json",
+        json_body: Any = None,
+        immutable: bool,
+        not_found: GitProviderError,
+        max_bytes: int | None = None,
+    ) -> Answer:
+        url = str(httpx.URL(self.base_url + path, params=params))
+        key = self._key(method, url, accept, json_body)
+        cached = await self.cache.get(key)
+        if cached is not None and cached.immutable:
+            return Answer(200, cached.body, httpx.Headers({"link": cached.link or ""}), True)
+        headers = {"Accept": accept}
+        if cached is not None and cached.etag:
+            headers["If-None-Match"] = cached.etag
+        answer = await self._send(method, url, headers, json_body, not_found, max_bytes)
+        if answer.status == 304 and cached is not None:
+            return Answer(200, cached.body, httpx.Headers({"link": cached.link or ""}), True)
+        etag = answer.headers.get("etag")
+        if immutable or etag:
+            await self.cache.put(
+                key,
+                CachedResponse(answer.body, etag, answer.headers.get("link"), immutable),
+            )
+        return answer
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        json_body: Any,
+        not_found: GitProviderError,
+        max_bytes: int | None,
+    ) -> Answer:
+        policy = self.policy
+        semaphore = _semaphores.setdefault(self._token_id, asyncio.Semaphore(policy.concurrency))
+        for attempt in range(policy.max_retries + 1):
+            await self._wait_if_blocked()
+            try:
+                async with semaphore:
+                    self.requests += 1
+                    answer = await self._once(method, url, headers, json_body, max_bytes)
+            except httpx.TransportError as exc:
+                if attempt < policy.max_retries:
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                raise ProviderUnavailable(
+                    f"{self.provider} could not be reached ({type(exc).__name__})"
+                ) from None
+            wait = _retry_after(answer.headers, time.time())
+            limited = answer.status == 429 or (answer.status == 403 and wait is not None)
+            if limited:
+                wait = wait if wait is not None else self._backoff(attempt)
+                if wait <= policy.max_wait_s and attempt < policy.max_retries:
+                    await asyncio.sleep(wait)
+                    continue
+                _blocked_until[self._token_id] = time.time() + wait
+                raise RateLimited(
+                    f"{self.provider} rate limit reached; requests resume at {_when(wait)}",
+                    datetime.fromtimestamp(time.time() + wait, UTC),
+                )
+            if answer.status >= 500:
+                if attempt < policy.max_retries:
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                raise ProviderUnavailable(f"{self.provider} answered {answer.status}")
+            self._note_budget(answer.headers)
+            return self._checked(answer, not_found)
+        raise ProviderUnavailable(f"{self.provider} did not answer")  # pragma: no cover
+
+    async def _once(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        json_body: Any,
+        max_bytes: int | None,
+    ) -> Answer:
+        limit = max_bytes or self.policy.max_bytes
+        request = self._client.build_request(method, url, headers=headers, json=json_body)
+        response = await self._client.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise Refused(f"{self.provider} answered with more than {limit} bytes")
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return Answer(response.status_code, b"".join(chunks), response.headers)
+
+    def _checked(self, answer: Answer, not_found: GitProviderError) -> Answer:
+        if answer.status in (200, 201, 304):
+            return answer
+        if answer.status == 401:
+            raise BadCredentials(f"{self.provider} rejected the token (401): check or replace it")
+        if answer.status == 403:
+            raise RepositoryNotFound(
+                f"{self.provider} refused access (403): the token lacks permission to read it"
+            )
+        if answer.status in (404, 422, 409):
+            raise not_found
+        raise ProviderUnavailable(f"{self.provider} answered {answer.status}")
+
+    def _note_budget(self, headers: httpx.Headers) -> None:
+        """Stop early: when the provider says the budget is spent, the next request is not
+        sent until it resets (or fails at once with the time it resets)."""
+        if headers.get("x-ratelimit-remaining") == "0":
+            wait = _retry_after(headers, time.time())
+            if wait:
+                _blocked_until[self._token_id] = time.time() + wait
+
+    async def _wait_if_blocked(self) -> None:
+        until = _blocked_until.get(self._token_id)
+        if until is None:
+            return
+        remaining = until - time.time()
+        if remaining > self.policy.max_wait_s:
+            raise RateLimited(
+                f"{self.provider} rate limit reached; requests resume at {_when(remaining)}",
+                datetime.fromtimestamp(until, UTC),
+            )
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+        _blocked_until.pop(self._token_id, None)
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return float(min(0.25 * 2**attempt + random.uniform(0, 0.1), 8.0))  # noqa: S311
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(time.time() + seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,0 +1,434 @@
+"""Stand-ins for the GitHub REST API and the Azure DevOps Git REST API 7.1, served on
+127.0.0.1 from a real git repository on disk.
+
+They answer with the documented response shapes (status codes, headers, pagination by Link
+header, recursive trees with ``truncated``, ETags and 304s, 401/403/404/429 with
+``Retry-After`` and the ``X-RateLimit-*`` headers) and record every request, so tests can count
+what a client sent. Faults are injected per test (``fail_next``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+CONTENTS_LIMIT = 1024 * 1024
+
+
+class Git:
+    """The few plumbing commands the fakes answer from."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def run(self, *args: str) -> bytes:
+        done = subprocess.run(
+            ["git", "-C", str(self.root), *args], capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            raise LookupError(done.stderr.decode(errors="replace"))
+        return done.stdout
+
+    def sha(self, ref: str) -> str | None:
+        try:
+            return (
+                self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+            )
+        except LookupError:
+            return None
+
+    def tree(self, sha: str, recursive: bool) -> list[dict[str, Any]]:
+        args = ["ls-tree", "-l", "-z", *(["-r", "-t"] if recursive else []), sha]
+        entries = []
+        for raw in self.run(*args).split(b"\x00"):
+            if not raw:
+                continue
+            meta, _, path = raw.partition(b"\t")
+            mode, kind, obj, size = meta.decode().split()
+            entry: dict[str, Any] = {"path": path.decode(), "mode": mode, "type": kind, "sha": obj}
+            if kind == "blob":
+                entry["size"] = int(size)
+            entries.append(entry)
+        return entries
+
+    def blob(self, spec: str) -> bytes:
+        return self.run("cat-file", "blob", spec)
+
+    def commits(self, sha: str, path: str | None) -> list[dict[str, Any]]:
+        fmt = "%H%x1f%an%x1f%ae%x1f%aI%x1f%P%x1f%B%x1e"
+        out = self.run("log", f"--format={fmt}", sha, "--", *([path] if path else []))
+        commits = []
+        for record in out.decode().split("\x1e"):
+            parts = record.strip("\n").split("\x1f")
+            if len(parts) == 6:
+                commits.append(
+                    {
+                        "sha": parts[0],
+                        "name": parts[1],
+                        "email": parts[2],
+                        "date": parts[3],
+                        "parents": parts[4].split(),
+                        "message": parts[5].strip(),
+                    }
+                )
+        return commits
+
+    def files_changed(self, sha: str) -> list[str]:
+        out = self.run("show", "--format=", "--name-only", sha).decode()
+        return [line for line in out.splitlines() if line]
+
+    def patch(self, sha: str, path: str) -> str:
+        """The hunks of one file's diff in a commit, as GitHub's ``files[].patch`` has them."""
+        out = self.run("show", "--format=", "--unified=0", "--no-color", sha, "--", path)
+        text = out.decode(errors="replace")
+        start = text.find("@@")
+        return text[start:] if start >= 0 else ""
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    status: int
+    conditional: bool
+
+
+@dataclass
+class FakeServer:
+    git: Git
+    token: str | None
+    requests: list[Recorded] = field(default_factory=list)
+    # (status, headers, body) answered instead of the real thing, one per request.
+    fail_next: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
+    truncate_trees: bool = False
+    rate_remaining: int = 5000
+    url: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sent(self, conditional: bool | None = None) -> int:
+        return sum(1 for r in self.requests if conditional is None or r.conditional == conditional)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "fake"
+    fake: FakeServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def _serve(self, method: str) -> None:
+        fake = self.fake
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        conditional = "If-None-Match" in self.headers
+        with fake.lock:
+            injected = fake.fail_next.pop(0) if fake.fail_next else None
+        if injected is not None:
+            status, headers, body = injected
+        elif not self._authorised():
+            status, headers, body = 401, {}, json.dumps({"message": "Bad credentials"}).encode()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            payload = json.loads(self.rfile.read(length)) if length else None
+            status, headers, body = self.answer(method, unquote(url.path), query, payload)
+        etag = headers.get("ETag")
+        if status == 200 and etag and self.headers.get("If-None-Match") == etag:
+            status, body = 304, b""
+        with fake.lock:
+            if status != 304:
+                fake.rate_remaining -= 1
+            fake.requests.append(Recorded(method, self.path, status, conditional))
+            remaining = fake.rate_remaining
+        self.send_response(status)
+        headers.setdefault("X-RateLimit-Limit", "5000")
+        headers.setdefault("X-RateLimit-Remaining", str(remaining))
+        headers.setdefault("X-RateLimit-Reset", str(int(time.time()) + 3600))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _authorised(self) -> bool:
+        raise NotImplementedError
+
+    def answer(
+        self, method: str, path: str, query: dict[str, str], payload: Any
+    ) -> tuple[int, dict[str, str], bytes]:
+        raise NotImplementedError
+
+
+def _json(value: Any, status: int = 200, etag: bool = True) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps(value).encode()
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if etag:
+        headers["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    return status, headers, body
+
+
+def _raw(
+    body: bytes, content_type: str = "application/vnd.github.raw"
+) -> tuple[int, dict[str, str], bytes]:
+    return (
+        200,
+        {"Content-Type": content_type, "ETag": f'"{hashlib.sha256(body).hexdigest()[:32]}"'},
+        body,
+    )
+
+
+NOT_FOUND = _json({"message": "Not Found"}, 404, etag=False)
+
+
+class GitHubHandler(_Handler):
+    """``/repos/{owner}/{repo}/...`` of https://docs.github.com/rest (2022-11-28)."""
+
+    owner = "acme"
+    repo = "shop"
+
+    def _authorised(self) -> bool:
+        token = self.fake.token
+        return token is None or self.headers.get("Authorization") == f"Bearer {token}"
+
+    def answer(
+        self, method: str, path: str, query: dict[str, str], payload: Any
+    ) -> tuple[int, dict[str, str], bytes]:
+        prefix = f"/repos/{self.owner}/{self.repo}/"
+        if not path.startswith(prefix):
+            return NOT_FOUND
+        rest = path[len(prefix) :]
+        git = self.fake.git
+        if m := re.fullmatch(r"commits/(.+)", rest):
+            sha = git.sha(m.group(1))
+            if sha is None:
+                return _json({"message": f"No commit found for SHA: {m.group(1)}"}, 422, False)
+            if "vnd.github.sha" in self.headers.get("Accept", ""):
+                return _raw(sha.encode(), "application/vnd.github.sha")
+            return _json(self._commit(sha, detail=True))
+        if rest == "commits":
+            return self._commit_list(query)
+        if m := re.fullmatch(r"git/trees/([0-9a-f]{40})", rest):
+            return self._tree(m.group(1), query.get("recursive") == "1")
+        if m := re.fullmatch(r"git/blobs/([0-9a-f]{40})", rest):
+            try:
+                return _raw(git.run("cat-file", "blob", m.group(1)))
+            except LookupError:
+                return NOT_FOUND
+        if m := re.fullmatch(r"contents/(.+)", rest):
+            sha = git.sha(query.get("ref", "HEAD"))
+            try:
+                content = git.blob(f"{sha}:{m.group(1)}")
+            except LookupError:
+                return NOT_FOUND
+            if len(content) > CONTENTS_LIMIT:
+                return _json(
+                    {
+                        "message": "This API returns blobs up to 1 MB in size. The requested "
+                        "blob is too large to fetch via this API; use the Git Data API.",
+                        "errors": [{"resource": "Blob", "field": "data", "code": "too_large"}],
+                    },
+                    403,
+                    False,
+                )
+            return _raw(content)
+        return NOT_FOUND
+
+    def _commit(self, sha: str, detail: bool) -> dict[str, Any]:
+        git = self.fake.git
+        info = next(c for c in git.commits(sha, None) if c["sha"] == sha)
+        item: dict[str, Any] = {
+            "sha": sha,
+            "commit": {
+                "author": {"name": info["name"], "email": info["email"], "date": info["date"]},
+                "committer": {"name": info["name"], "email": info["email"], "date": info["date"]},
+                "message": info["message"],
+            },
+            "html_url": f"https://github.com/{self.owner}/{self.repo}/commit/{sha}",
+            "parents": [{"sha": p} for p in info["parents"]],
+        }
+        if detail:
+            item["files"] = [
+                {"filename": f, "status": "modified", "patch": git.patch(sha, f)}
+                for f in git.files_changed(sha)
+            ]
+        return item
+
+    def _commit_list(self, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        git = self.fake.git
+        sha = git.sha(query.get("sha", "HEAD"))
+        if sha is None:
+            return NOT_FOUND
+        per_page = min(int(query.get("per_page", "30")), 100)
+        page = int(query.get("page", "1"))
+        commits = git.commits(sha, query.get("path"))
+        chunk = commits[(page - 1) * per_page : page * per_page]
+        status, headers, body = _json([self._commit(c["sha"], detail=False) for c in chunk])
+        if page * per_page < len(commits):
+            next_query = {**query, "page": str(page + 1)}
+            encoded = "&".join(f"{k}={v}" for k, v in next_query.items())
+            headers["Link"] = (
+                f'<{self.fake.url}/repos/{self.owner}/{self.repo}/commits?{encoded}>; rel="next"'
+            )
+        return status, headers, body
+
+    def _tree(self, sha: str, recursive: bool) -> tuple[int, dict[str, str], bytes]:
+        git = self.fake.git
+        try:
+            entries = git.tree(sha, recursive)
+        except LookupError:
+            return NOT_FOUND
+        truncated = recursive and self.fake.truncate_trees
+        if truncated:
+            entries = entries[: max(len(entries) // 3, 1)]
+        return _json({"sha": sha, "url": "", "tree": entries, "truncated": truncated})
+
+
+class AzureDevOpsHandler(_Handler):
+    """``/{organization}/{project}/_apis/git/repositories/{repo}/...`` of Azure DevOps
+    Services REST API 7.1."""
+
+    org = "contoso"
+    project = "Shop"
+    repo = "shop"
+
+    def _authorised(self) -> bool:
+        token = self.fake.token
+        if token is None:
+            return True
+        basic = base64.b64encode(f":{token}".encode()).decode()
+        return self.headers.get("Authorization") in (f"Basic {basic}", f"Bearer {token}")
+
+    def answer(
+        self, method: str, path: str, query: dict[str, str], payload: Any
+    ) -> tuple[int, dict[str, str], bytes]:
+        prefix = f"/{self.org}/{self.project}/_apis/git/repositories/{self.repo}"
+        if not path.startswith(prefix):
+            return _json({"message": "TF401019: The Git repository does not exist."}, 404, False)
+        rest = path[len(prefix) :]
+        version = query.get("api-version")
+        expected = "7.1-preview.1" if rest == "/filediffs" else "7.1"
+        if version != expected:
+            return _json({"message": f"api-version {version} is not supported"}, 400, False)
+        git = self.fake.git
+        if rest == "/refs":
+            kind, _, name = query.get("filter", "").partition("/")
+            sha = git.sha(f"refs/{kind}/{name}") if name else None
+            value = [{"name": f"refs/{kind}/{name}", "objectId": sha}] if sha else []
+            return _json({"value": value, "count": len(value)})
+        if rest == "/items":
+            sha = git.sha(query.get("versionDescriptor.version", "HEAD"))
+            if sha is None:
+                return _json(
+                    {"message": "TF401175: The version descriptor could not be resolved."},
+                    404,
+                    False,
+                )
+            if query.get("recursionLevel") == "Full":
+                items = [{"objectId": sha, "gitObjectType": "tree", "path": "/", "isFolder": True}]
+                items += [
+                    {
+                        "objectId": e["sha"],
+                        "gitObjectType": e["type"],
+                        "commitId": sha,
+                        "path": "/" + e["path"],
+                        **({"isFolder": True} if e["type"] == "tree" else {}),
+                    }
+                    for e in git.tree(sha, recursive=True)
+                ]
+                return _json({"count": len(items), "value": items})
+            try:
+                content = git.blob(f"{sha}:{query.get('path', '').lstrip('/')}")
+            except LookupError:
+                return _json({"message": "TF401174: The item could not be found."}, 404, False)
+            return _raw(content, "application/octet-stream")
+        if rest == "/commits":
+            sha = git.sha(query.get("searchCriteria.itemVersion.version", "HEAD"))
+            if sha is None:
+                return NOT_FOUND
+            path = query.get("searchCriteria.itemPath", "").lstrip("/") or None
+            top = int(query.get("searchCriteria.$top", "100"))
+            commits = git.commits(sha, path)[:top]
+            value = [self._commit(c) for c in commits]
+            return _json({"count": len(value), "value": value})
+        if m := re.fullmatch(r"/commits/([0-9a-f]{40})", rest):
+            found = [c for c in git.commits(m.group(1), None) if c["sha"] == m.group(1)]
+            return _json(self._commit(found[0])) if found else NOT_FOUND
+        if m := re.fullmatch(r"/commits/([0-9a-f]{40})/changes", rest):
+            changes = [
+                {"item": {"gitObjectType": "blob", "path": "/" + f}, "changeType": "edit"}
+                for f in git.files_changed(m.group(1))
+            ]
+            return _json({"changeCounts": {"Edit": len(changes)}, "changes": changes})
+        if rest == "/filediffs" and method == "POST":
+            return self._file_diffs(payload)
+        return NOT_FOUND
+
+    def _commit(self, c: dict[str, Any]) -> dict[str, Any]:
+        person = {"name": c["name"], "email": c["email"], "date": c["date"]}
+        return {
+            "commitId": c["sha"],
+            "author": person,
+            "committer": person,
+            "comment": c["message"],
+            "parents": c["parents"],
+            "remoteUrl": f"https://dev.azure.com/{self.org}/{self.project}/_git/{self.repo}/commit/{c['sha']}",
+        }
+
+    def _file_diffs(self, payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        git = self.fake.git
+        target = payload["targetVersionCommit"]
+        diffs = []
+        for param in payload["fileDiffParams"]:
+            path = param["path"].lstrip("/")
+            blocks = []
+            for m in re.finditer(
+                r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", git.patch(target, path), re.M
+            ):
+                blocks.append(
+                    {
+                        "changeType": "edit",
+                        "originalLineNumberStart": int(m.group(1)),
+                        "originalLinesCount": int(m.group(2) or 1),
+                        "modifiedLineNumberStart": int(m.group(3)),
+                        "modifiedLinesCount": int(m.group(4) or 1),
+                    }
+                )
+            diffs.append(
+                {"path": param["path"], "originalPath": param["path"], "lineDiffBlocks": blocks}
+            )
+        return _json(diffs)
+
+
+@contextmanager
+def serve(
+    handler: type[_Handler], repo: Path, token: str | None = "t0k3n-secret"
+) -> Iterator[FakeServer]:
+    fake = FakeServer(Git(repo), token)
+    bound = type(f"Bound{handler.__name__}", (handler,), {"fake": fake})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), bound)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
