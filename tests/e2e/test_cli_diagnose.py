@@ -73,7 +73,7 @@ def test_markdown_and_stdin(checkout: tuple[Path, Path]) -> None:
         (["{log}", "--repo", "{tmp}"], "not a git checkout"),
         (
             ["{log}", "--repo", "{repo}", "--ref", "no-such-branch"],
-            "ref 'no-such-branch' not found",
+            "has no branch, tag or commit 'no-such-branch'",
         ),
         (["{log}", "--repo", "https://github.com/acme/shop"], "not available yet"),
         (["{log}", "--ref", "main"], "--ref needs --repo"),
