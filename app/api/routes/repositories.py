@@ -6,7 +6,9 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from app.api.deps import CurrentOrg, PlatformDep, SessionDep
 from app.api.schemas import RepositoryCreate, RepositoryOut, TokenUpdate
-from app.db.models import Repository
+from app.db.models import Provider, Repository
+from app.git.safety import check_base_url
+from app.git.types import Refused
 from app.services import repositories
 
 router = APIRouter(prefix="/api/v1/repositories", tags=["repositories"])
@@ -42,6 +44,13 @@ async def register_repository(
     response: Response,
 ) -> RepositoryOut:
     """Register a repository, with its read-only token sealed at rest."""
+    if body.base_url and body.provider is not Provider.LOCAL:
+        try:
+            await check_base_url(
+                body.base_url, multi_tenant=platform.settings.mode == "multi_tenant"
+            )
+        except Refused as exc:
+            raise HTTPException(422, f"base_url: {exc}") from exc
     try:
         repo = await repositories.register(
             session,

@@ -102,3 +102,29 @@ async def test_rotate_and_delete(
     async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
         assert (await session.scalars(select(Credential))).all() == []
     assert (await client.delete(f"{URL}/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_multi_tenant_refuses_internal_base_urls_at_registration(
+    platform: Platform, tenant_db: TenantDb
+) -> None:
+    from dataclasses import replace
+
+    from app.main import create_app
+
+    multi = replace(
+        platform, settings=platform.settings.model_copy(update={"mode": "multi_tenant"})
+    )
+    transport = httpx.ASGITransport(app=create_app(platform=multi))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as c:
+        # Multi-tenant requests need an organisation; this platform still has the local one.
+        answer = await c.post(
+            "/api/v1/repositories",
+            json={
+                "provider": "github",
+                "owner": "acme",
+                "name": "shop",
+                "base_url": "https://169.254.169.254/api/v3",
+            },
+        )
+    assert answer.status_code == 422
+    assert "internal address" in answer.json()["detail"]
