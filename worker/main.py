@@ -10,6 +10,7 @@ import signal
 import socket
 
 from app.bootstrap import Platform, bootstrap
+from app.git.cache import MemoryCache
 from app.services.code_context import EngineRunner
 from app.services.diagnoses import Diagnose, process_job
 from app.settings import Settings, get_settings
@@ -19,7 +20,8 @@ logger = logging.getLogger("worker")
 
 
 def diagnose_for(platform: Platform) -> Diagnose:
-    return EngineRunner(platform.sessions, platform.settings, platform.kek)
+    memory = MemoryCache(platform.settings.git_memory_cache_mb * 1024 * 1024)
+    return EngineRunner(platform.sessions, platform.settings, platform.kek, memory=memory)
 
 
 async def run_once(
