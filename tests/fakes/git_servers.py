@@ -114,6 +114,10 @@ class FakeServer:
     fail_next: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
     truncate_trees: bool = False
     rate_remaining: int = 5000
+    # Seconds each answer takes, and the most requests seen in flight at once.
+    delay_s: float = 0.0
+    in_flight: int = 0
+    max_in_flight: int = 0
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -141,6 +145,9 @@ class _Handler(BaseHTTPRequestHandler):
         conditional = "If-None-Match" in self.headers
         with fake.lock:
             injected = fake.fail_next.pop(0) if fake.fail_next else None
+            fake.in_flight += 1
+            fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        time.sleep(fake.delay_s)
         if injected is not None:
             status, headers, body = injected
         elif not self._authorised():
@@ -157,6 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.rate_remaining -= 1
             fake.requests.append(Recorded(method, self.path, status, conditional))
             remaining = fake.rate_remaining
+            fake.in_flight -= 1
         self.send_response(status)
         headers.setdefault("X-RateLimit-Limit", "5000")
         headers.setdefault("X-RateLimit-Remaining", str(remaining))

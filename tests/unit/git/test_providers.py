@@ -3,6 +3,7 @@ then each client's own behaviour against the fake API servers."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -243,6 +244,21 @@ async def test_an_exhausted_budget_blocks_before_sending(github: FakeServer) -> 
     with pytest.raises(RateLimited):
         await client.list_files(github_ref(github), "main")
     assert github.sent() == 1
+
+
+async def test_requests_per_token_are_bounded(github: FakeServer) -> None:
+    github.delay_s = 0.05
+    client = GitHubClient(
+        TOKEN,
+        cache=cache(),
+        cache_scope="r",
+        base_url=github.url,
+        policy=HttpPolicy(concurrency=2),
+    )
+    repo = github_ref(github)
+    await asyncio.gather(*(client.get_commit(repo, "main") for _ in range(8)))
+    assert github.sent() == 8
+    assert github.max_in_flight == 2
 
 
 async def test_an_unreachable_provider_is_unavailable() -> None:
