@@ -1,0 +1,175 @@
+"""The whole platform for one stack: every resource the app needs, wired by identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as az
+import pulumi_random as random
+
+from infra.components.apps import AppIdentity, Apps, AppsArgs, Spa
+from infra.components.base import Context, child
+from infra.components.data import (
+    DATABASE,
+    QUEUE,
+    DataArgs,
+    Database,
+    Messaging,
+    Observability,
+    Registry,
+    Vault,
+)
+from infra.components.network import Network, NetworkArgs
+from infra.config import StackConfig
+
+
+@dataclass(frozen=True)
+class Platform:
+    api_url: pulumi.Output[str]
+    spa_url: pulumi.Output[str]
+
+
+class Identities(pulumi.ComponentResource):
+    """One user-assigned identity per app: the API sends jobs, the worker receives them."""
+
+    def __init__(self, name: str, ctx: Context, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("logdawg:infra:Identities", name, None, opts)
+        self.api = AppIdentity(self._identity(f"{name}-api", ctx))
+        self.worker = AppIdentity(self._identity(f"{name}-worker", ctx))
+        self.register_outputs({"api": self.api.client_id, "worker": self.worker.client_id})
+
+    def _identity(self, name: str, ctx: Context) -> az.managedidentity.UserAssignedIdentity:
+        return az.managedidentity.UserAssignedIdentity(
+            name,
+            resource_group_name=ctx.resource_group_name,
+            location=ctx.location,
+            tags=ctx.tags,
+            opts=child(self),
+        )
+
+
+@dataclass(frozen=True)
+class Deployer:
+    """Where the stack is deployed: read from the credentials ``pulumi up`` runs with."""
+
+    subscription_id: str
+    tenant_id: str
+
+    @classmethod
+    def current(cls) -> Deployer:
+        config = az.authorization.get_client_config()
+        return cls(subscription_id=config.subscription_id, tenant_id=config.tenant_id)
+
+
+def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
+    client = deployer or Deployer.current()
+    group = az.resources.ResourceGroup(
+        "rg", resource_group_name=f"{cfg.name_prefix}-{cfg.env_label}", location=cfg.location,
+        tags=cfg.tags,
+    )  # fmt: skip
+    suffix: pulumi.Input[str] = ""
+    if cfg.ephemeral:
+        # PR stacks come and go: random suffixes keep a re-created stack from colliding with
+        # its predecessor's soft-deleted vault or globally unique names.
+        suffix = random.RandomString(
+            "suffix", length=5, special=False, upper=False, numeric=True
+        ).result
+    ctx = Context(
+        cfg=cfg,
+        resource_group_name=group.name,
+        subscription_id=client.subscription_id,
+        tenant_id=client.tenant_id,
+        suffix=suffix,
+    )
+    profile = cfg.profile
+    zones = ("postgres", "vault", *(("servicebus",) if profile.servicebus_private else ()))
+    network = Network("net", NetworkArgs(ctx, zones))
+    observability = Observability("obs", ctx)
+    identities = Identities("id", ctx)
+    data = DataArgs(ctx, network)
+    database = Database("db", data)
+    vault = Vault("vault", data)
+    messaging = Messaging("bus", data)
+    registry = Registry("images", ctx)
+
+    insights_secret, insights_reference = vault.secret(
+        "appinsights-connection",
+        ctx,
+        secret_name="appinsights-connection-string",
+        value=observability.insights.connection_string,
+    )
+
+    def settings(identity: AppIdentity, role: str) -> dict[str, pulumi.Input[str]]:
+        return {
+            "LOGDAWG_ENVIRONMENT": cfg.env_label,
+            "LOGDAWG_MODE": "multi_tenant",
+            "LOGDAWG_ROLE": role,
+            "LOGDAWG_DATABASE_HOST": database.host,
+            "LOGDAWG_DATABASE_NAME": DATABASE,
+            # Entra ID token authentication: the database user is the identity's name.
+            "LOGDAWG_DATABASE_USER": identity.identity.name,
+            "LOGDAWG_DATABASE_AUTH": "entra",
+            "LOGDAWG_QUEUE_BACKEND": "servicebus",
+            "LOGDAWG_SERVICEBUS_NAMESPACE": messaging.fqdn,
+            "LOGDAWG_SERVICEBUS_QUEUE": QUEUE,
+            "LOGDAWG_SECRET_BACKEND": "keyvault",
+            "LOGDAWG_KEYVAULT_URI": vault.uri,
+            "LOGDAWG_KEYVAULT_KEY_NAME": vault.kek.name,
+            "LOGDAWG_DIAGNOSER": cfg.diagnoser,
+            "AZURE_CLIENT_ID": identity.client_id,
+            "APPLICATIONINSIGHTS_CONNECTION_STRING": insights_reference,
+            "WEBSITES_ENABLE_APP_SERVICE_STORAGE": "false",
+        }
+
+    apps = Apps(
+        "apps",
+        AppsArgs(
+            ctx=ctx,
+            subnet_id=network.app_subnet.id,
+            registry_server=registry.login_server,
+            api_identity=identities.api,
+            worker_identity=identities.worker,
+            api_settings=settings(identities.api, "api"),
+            worker_settings=settings(identities.worker, "worker"),
+            queue_metric_resource_id=messaging.namespace.id,
+            queue_name=QUEUE,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[insights_secret]),
+    )
+    spa = Spa("spa", ctx, apps.api)
+
+    # Least privilege, each role on the one resource it is needed for.
+    grants: list[tuple[str, str, AppIdentity, pulumi.Input[str], pulumi.Resource]] = []
+    for who, identity in (("api", identities.api), ("worker", identities.worker)):
+        grants += [
+            (f"{who}-acr-pull", "AcrPull", identity, registry.registry.id, registry),
+            (f"{who}-kv-secrets", "Key Vault Secrets User", identity, vault.vault.id, vault),
+            (f"{who}-kv-kek", "Key Vault Crypto User", identity, vault.kek.id, vault),
+            (f"{who}-metrics", "Monitoring Metrics Publisher", identity,
+             observability.insights.id, observability),
+        ]  # fmt: skip
+    grants += [
+        ("api-bus-send", "Azure Service Bus Data Sender", identities.api,
+         messaging.queue.id, messaging),
+        ("worker-bus-receive", "Azure Service Bus Data Receiver", identities.worker,
+         messaging.queue.id, messaging),
+    ]  # fmt: skip
+    for name, role, identity, scope, parent in grants:
+        ctx.grant(name, role=role, principal_id=identity.principal_id, scope=scope, parent=parent)
+
+    pulumi.export("resource_group", group.name)
+    pulumi.export("api_url", apps.api_url)
+    pulumi.export("spa_url", spa.url)
+    pulumi.export("registry_login_server", registry.login_server)
+    pulumi.export("servicebus_namespace", messaging.fqdn)
+    pulumi.export("keyvault_uri", vault.uri)
+    pulumi.export("database_host", database.host)
+    pulumi.export("database_name", DATABASE)
+    pulumi.export("api_app_name", apps.api.name)
+    pulumi.export("worker_app_name", apps.worker.name)
+    pulumi.export("api_identity_client_id", identities.api.client_id)
+    pulumi.export("worker_identity_client_id", identities.worker.client_id)
+    pulumi.export("api_identity_name", identities.api.identity.name)
+    pulumi.export("worker_identity_name", identities.worker.identity.name)
+    return Platform(api_url=apps.api_url, spa_url=spa.url)
