@@ -19,6 +19,7 @@ from infra.components.base import Context, child
 API_HEALTH = "/readyz"
 WORKER_HEALTH = "/healthz"
 WORKER_HEALTH_PORT = "8080"
+API_PORT = "8000"
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,16 @@ class Apps(pulumi.ComponentResource):
             else self.api_plan
         )
         api_config = _site_config(
-            args, args.api_identity, "logdawg-api", API_HEALTH, args.api_settings,
-            profile.app_instances,
+            args, args.api_identity, "logdawg-api", API_HEALTH,
+            {**args.api_settings, "WEBSITES_PORT": API_PORT}, profile.app_instances,
         )  # fmt: skip
-        self.api = self._app(f"{name}-api", ctx, args, self.api_plan, args.api_identity, api_config)
+        # With a staging slot, the pipeline deploys images by slot swap; Pulumi must not
+        # undo a swap by resetting the production image.
+        swapped = ["siteConfig.linuxFxVersion"] if profile.api_staging_slot else []
+        self.api = self._app(
+            f"{name}-api", ctx, args, self.api_plan, args.api_identity, api_config,
+            ignore_changes=swapped,
+        )  # fmt: skip
         worker_settings = {
             **args.worker_settings,
             "LOGDAWG_WORKER_HEALTH_PORT": WORKER_HEALTH_PORT,
@@ -124,7 +131,7 @@ class Apps(pulumi.ComponentResource):
                 ),
                 site_config=api_config,
                 tags=ctx.tags,
-                opts=child(self.api),
+                opts=child(self.api, ignore_changes=swapped),
             )
         if profile.worker_autoscale and args.queue_metric_resource_id is not None:
             self.autoscale = self._autoscale(f"{name}-worker-autoscale", ctx, args)
@@ -166,6 +173,7 @@ class Apps(pulumi.ComponentResource):
         config: az.web.SiteConfigArgs,
         *,
         public: bool = True,
+        ignore_changes: list[str] | None = None,
     ) -> az.web.WebApp:
         app = az.web.WebApp(
             name,
@@ -185,7 +193,7 @@ class Apps(pulumi.ComponentResource):
             public_network_access="Enabled" if public else "Disabled",
             site_config=config,
             tags=ctx.tags,
-            opts=child(self),
+            opts=child(self, ignore_changes=ignore_changes or []),
         )
         # No FTP, no basic-auth publishing: deployments authenticate with Entra ID.
         az.web.WebAppFtpAllowed(

@@ -1,0 +1,26 @@
+# The API and worker images (targets `api` and `worker`), built by the deploy pipeline with
+# `az acr build --target api|worker`. Dependencies come from uv.lock, exactly.
+FROM python:3.11-slim-bookworm AS base
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+RUN pip install --no-cache-dir uv==0.13.8 \
+ && apt-get update && apt-get install -y --no-install-recommends git \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /srv
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-default-groups --no-install-project
+COPY alembic.ini ./
+COPY migrations migrations
+COPY app app
+COPY worker worker
+RUN uv sync --frozen --no-default-groups && useradd --uid 10001 --no-create-home logdawg
+USER 10001
+ENV PATH=/srv/.venv/bin:$PATH
+
+FROM base AS api
+EXPOSE 8000
+CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+
+FROM base AS worker
+EXPOSE 8080
+CMD ["python", "-m", "worker"]
