@@ -11,10 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from app.analysis.engine import EngineResult, RepoContext, SourceError, diagnose
 from app.analysis.markdown import render_markdown
 from app.analysis.report import DiagnosisReport
 from app.analysis.sources import GitCheckoutSource
+from app.llm.diagnosers import build_diagnoser, config_from_settings
+from app.settings import Settings
 
 MAX_LOG_BYTES = 5 * 1024 * 1024
 
@@ -106,7 +110,9 @@ async def _run(log_data: dict[str, Any], repo: RepoContext | None) -> EngineResu
     if repo is not None and repo.ref:
         # A ref asked for by name must exist: an error, not a silent fallback.
         await repo.source.resolve(repo.ref)
-    return await diagnose(log_data, repo=repo)
+    model = config_from_settings(Settings())
+    diagnoser = build_diagnoser(model) if model is not None else None
+    return await diagnose(log_data, repo=repo, diagnoser=diagnoser)
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
@@ -133,6 +139,11 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         return 2
     except SourceError as exc:
         print(f"logdawg diagnose: error: the repository could not be read: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(
+            f"logdawg diagnose: error: invalid settings: {exc.errors()[0]['msg']}", file=sys.stderr
+        )
         return 2
     say(f"done in {(time.perf_counter() - started) * 1000:.0f} ms")
     if args.format == "json":

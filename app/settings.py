@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -62,7 +62,21 @@ class Settings(BaseSettings):
     git_memory_cache_mb: int = Field(default=64, ge=0, le=4096)
 
     # Diagnosis
-    diagnoser: Literal["heuristic"] = "heuristic"
+    # Who explains the evidence: the offline heuristic, or a model (see the README).
+    diagnoser: Literal["heuristic", "openai", "azure_openai", "anthropic"] = "heuristic"
+    llm_model: str | None = None
+    # The API root (OpenAI-compatible, the Azure OpenAI resource endpoint, or Anthropic's).
+    llm_base_url: str | None = None
+    # OpenAI and Anthropic; for Azure OpenAI optional (unset: an Entra ID token from the
+    # managed identity or azure-identity's other sources).
+    llm_api_key: SecretStr | None = None
+    llm_deployment: str | None = None
+    llm_api_version: str = "2024-10-21"
+    llm_timeout_s: float = Field(default=60.0, gt=0, le=600)
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+    llm_prompt_token_budget: int = Field(default=12_000, ge=1_000, le=200_000)
+    llm_price_input_per_mtok: float | None = Field(default=None, ge=0)
+    llm_price_output_per_mtok: float | None = Field(default=None, ge=0)
     # A repeat of an error (same fingerprint and repository) within this many seconds of its
     # diagnosis counts an occurrence on that report instead of paying for a new one; 0: off.
     grouping_window_s: float = Field(default=24 * 3600, ge=0, le=90 * 24 * 3600)
@@ -80,6 +94,13 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"LOGDAWG_{name.upper()} must be a postgresql:// URL, got {url.split(':')[0]}:"
                 )
+        if self.diagnoser in ("openai", "anthropic") and self.llm_api_key is None:
+            raise ValueError(f"LOGDAWG_DIAGNOSER={self.diagnoser} needs LOGDAWG_LLM_API_KEY")
+        if self.diagnoser == "azure_openai" and not (self.llm_base_url and self.llm_deployment):
+            raise ValueError(
+                "LOGDAWG_DIAGNOSER=azure_openai needs LOGDAWG_LLM_BASE_URL (the resource's "
+                "endpoint) and LOGDAWG_LLM_DEPLOYMENT"
+            )
         if self.queue_backend == "servicebus":
             raise ValueError(
                 "LOGDAWG_QUEUE_BACKEND=servicebus is not available in this build yet; "

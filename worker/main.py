@@ -11,6 +11,7 @@ import socket
 
 from app.bootstrap import Platform, bootstrap
 from app.git.cache import MemoryCache
+from app.llm.diagnosers import build_diagnoser, config_from_settings
 from app.services.code_context import EngineRunner
 from app.services.diagnoses import Diagnose, process_job
 from app.settings import Settings, get_settings
@@ -21,7 +22,14 @@ logger = logging.getLogger("worker")
 
 def diagnose_for(platform: Platform) -> Diagnose:
     memory = MemoryCache(platform.settings.git_memory_cache_mb * 1024 * 1024)
-    return EngineRunner(platform.sessions, platform.settings, platform.kek, memory=memory)
+    model = config_from_settings(platform.settings)
+    return EngineRunner(
+        platform.sessions,
+        platform.settings,
+        platform.kek,
+        diagnoser=build_diagnoser(model) if model is not None else None,
+        memory=memory,
+    )
 
 
 async def run_once(
