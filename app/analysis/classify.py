@@ -354,6 +354,13 @@ UNKNOWN = Category(
 )
 
 
+_GENERIC_TYPES = {"typeerror", "error", "exception", "runtimeexception", "panic", "systemerror"}
+
+
+def _generic(type_: str) -> bool:
+    return type_.rsplit(".", 1)[-1].lower() in _GENERIC_TYPES
+
+
 @dataclass(frozen=True)
 class _Match:
     category: Category
@@ -373,7 +380,9 @@ def _best_match(parsed: ParsedLog) -> _Match | None:
         if category.type_pattern is not None and (
             hit := next((t for t in types if category.type_pattern.search(t)), None)
         ):
-            match = _Match(category, 0, hit)
+            # A generic type (TypeError, Error, panic) says less than a specific message:
+            # "TypeError: Cannot read properties of undefined" is a null dereference.
+            match = _Match(category, 1 if _generic(hit) else 0, hit)
         elif hit := next((m for m in messages if category.text_pattern.search(m)), None):
             match = _Match(category, 1, hit)
         else:

@@ -150,7 +150,7 @@ _TEXT_LEVEL = re.compile(
 _ERRORISH = re.compile(
     r"Traceback \(most recent call last\)|^panic:|panicked at|Exception|Error\b|"
     r"\bfailed\b|\bfailure\b|\bfatal\b|segmentation fault|core dumped|Uncaught|"
-    r"Task timed out after",
+    r"Task timed out after|timed out|\brefused\b|\bdenied\b|\bunreachable\b|\bunable to\b",
     re.IGNORECASE,
 )
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -302,7 +302,9 @@ def _read_object(obj: Any, reading: _Reading) -> None:
             reading.message = reading.message or text
             if "\n" in text:
                 reading.traces.append(text)
-        elif key in _SERVICE_KEYS and len(text) <= 200:
+        elif (key in _SERVICE_KEYS or (key == "name" and parent in _SERVICE_KEYS)) and len(
+            text
+        ) <= 200:
             reading.service = reading.service or text
         elif key in _SOURCE_KEYS and len(text) <= 200:
             reading.source = reading.source or text
@@ -538,6 +540,7 @@ def _read_structured(obj: Any, reading: _Reading) -> None:
     if _looks_like_app_insights(obj):
         reading.format = "application_insights"
         reading.frames.extend(_app_insights_frames(obj))
+        reading.error_type = _app_insights_type(obj)
     elif (
         isinstance(obj, dict)
         and isinstance(obj.get("log"), str)
@@ -548,6 +551,21 @@ def _read_structured(obj: Any, reading: _Reading) -> None:
     _read_object(obj, reading)
     if reading.message:
         reading.raise_level(_text_level(reading.message))
+
+
+def _app_insights_type(obj: dict[str, Any]) -> str | None:
+    """The exception type of a telemetry record: ``type`` (exceptions table), ``ExceptionType``
+    (AppExceptions), or the first of ``details``/``basicException``."""
+    for key in ("type", "ExceptionType", "exceptionType"):
+        if isinstance(obj.get(key), str):
+            return str(obj[key])
+    for key in ("details", "Details", "basicException"):
+        items = obj.get(key)
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            found = items[0].get("type") or items[0].get("exceptionType")
+            if isinstance(found, str):
+                return found
+    return None
 
 
 def _looks_like_app_insights(obj: Any) -> bool:

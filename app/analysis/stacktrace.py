@@ -103,6 +103,34 @@ _LIBRARY_FUNCTION_PREFIXES = {
         "io.netty.",
         "reactor.",
         "org.junit.",
+        "org.postgresql.",
+        "com.mysql.",
+        "org.mariadb.",
+        "com.zaxxer.",
+        "io.grpc.",
+        "com.fasterxml.",
+        "org.slf4j.",
+        "ch.qos.",
+        "okhttp3.",
+        "retrofit2.",
+        "com.google.",
+        "org.eclipse.",
+        "org.glassfish.",
+        "io.micrometer.",
+        "io.opentelemetry.",
+        "org.jboss.",
+        "jakarta.",
+        "io.reactivex.",
+        "io.vertx.",
+        "akka.",
+        "software.amazon.",
+        "com.amazonaws.",
+        "com.microsoft.",
+        "org.h2.",
+        "net.bytebuddy.",
+        "org.aspectj.",
+        "org.mybatis.",
+        "feign.",
     ),
     "csharp": ("System.", "Microsoft.", "Npgsql.", "Newtonsoft."),
     "go": ("runtime.", "net/http.", "testing.", "reflect.", "sync."),
@@ -154,7 +182,7 @@ _PY_EXCEPTION = re.compile(
     r"(?::\s?(?P<msg>.*))?$"
 )
 _JAVA_FRAME = re.compile(
-    r"^\s*at\s+(?:[\w.$-]+(?:@[\w.-]+)?/)*(?P<cls>[\w$.<>-]+)\.(?P<meth>[\w$<>-]+)"
+    r"^\s*at\s+(?:[\w.$-]*(?:@[\w.-]+)?/)*(?P<cls>[\w$.<>-]+)\.(?P<meth>[\w$<>-]+)"
     r"\((?P<src>[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj):(?P<line>\d+)"
     r"|Native Method|Unknown Source|[\w$.-]+\.(?:java|kt|scala))\)"
 )
@@ -253,6 +281,7 @@ class _Scanner:
         self.pending_func: str | None = None
         self.pending_language: str | None = None
         self.dotnet_inner = False
+        self.expect_panic_message = False
 
     def add(
         self,
@@ -294,6 +323,11 @@ class _Scanner:
         stripped = line.strip()
         if not stripped:
             return
+        if self.expect_panic_message:
+            self.expect_panic_message = False
+            if stripped != "stack backtrace:" and not stripped.startswith("note:"):
+                self.exception("panic", stripped)
+                return
         if self._python(line, stripped):
             return
         if m := _JAVA_FRAME.match(line):
@@ -356,6 +390,16 @@ class _Scanner:
                 function=_clip(m["func"]),
             )
             return
+        if m := _GDB_FRAME.match(line):
+            self.add(
+                language_of(m["file"]) or "c",
+                line,
+                file=m["file"] or m["lib"],
+                line=_int(m["line"]),
+                function=m["func"],
+                in_app=None if m["file"] else False,
+            )
+            return
         if m := _SANITIZER_FRAME.match(line):
             file = m["file"] or m["lib"]
             self.add(
@@ -364,16 +408,6 @@ class _Scanner:
                 file=file,
                 line=_int(m["line"]),
                 column=_int(m["col"]),
-                function=m["func"],
-                in_app=None if m["file"] else False,
-            )
-            return
-        if m := _GDB_FRAME.match(line):
-            self.add(
-                language_of(m["file"]) or "c",
-                line,
-                file=m["file"] or m["lib"],
-                line=_int(m["line"]),
                 function=m["func"],
                 in_app=None if m["file"] else False,
             )
@@ -391,7 +425,10 @@ class _Scanner:
         if _GO_GOROUTINE.match(stripped):
             return
         if m := _RUST_PANIC.match(stripped):
-            self.exception("panic", m["msg"])
+            if m["msg"]:
+                self.exception("panic", m["msg"])
+            else:
+                self.expect_panic_message = True  # Rust 1.73+: the message is the next line
             self.add("rust", line, file=m["file"], line=_int(m["line"]), column=_int(m["col"]))
             self.pending_language = "rust"
             return
@@ -434,8 +471,9 @@ class _Scanner:
         if stripped.startswith("Traceback (most recent call last)"):
             self.in_python = True
             return True
-        if self.in_python and _PY_CHAIN.match(stripped):
+        if _PY_CHAIN.match(stripped):
             self.exception_index += 1
+            self.in_python = False
             return True
         if m := _PY_FRAME.match(line):
             self.in_python = True
