@@ -5,18 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError
 
 from app.analysis.engine import EngineResult, RepoContext, SourceError, diagnose
 from app.analysis.markdown import render_markdown
 from app.analysis.report import DiagnosisReport
-from app.analysis.sources import GitCheckoutSource
+from app.analysis.sources import GitCheckoutSource, ProviderSource
+from app.db.models import Provider
+from app.git.cache import MemoryCache, ScopedMemoryCache
+from app.git.factory import provider_for
+from app.git.types import GitProviderError, RepoRef
 from app.llm.diagnosers import build_diagnoser, config_from_settings
 from app.settings import Settings
 
@@ -55,12 +61,45 @@ def read_log(path: str) -> dict[str, Any]:
     return {"content": text}
 
 
+def provider_repo(url: str, api_url: str | None) -> RepoRef:
+    """A GitHub or Azure DevOps repository from its web URL:
+    ``https://github.com/OWNER/REPO``, ``https://GHES-HOST/OWNER/REPO``,
+    ``https://dev.azure.com/ORG/PROJECT/_git/REPO``, ``https://ORG.visualstudio.com/PROJECT/_git/REPO``
+    or an Azure DevOps Server ``https://HOST/COLLECTION/PROJECT/_git/REPO``."""
+    parts = urlsplit(url)
+    segments = [unquote(p) for p in parts.path.split("/") if p]
+    host = parts.hostname or ""
+    if "_git" in segments:
+        i = segments.index("_git")
+        if i < 1 or i + 1 >= len(segments):
+            raise UsageError(f"{url}: expected .../PROJECT/_git/REPO")
+        project, name = segments[i - 1], segments[i + 1]
+        if host == "dev.azure.com":
+            return RepoRef(Provider.AZURE_DEVOPS, segments[0], name, project, "main", api_url)
+        if host.endswith(".visualstudio.com"):
+            return RepoRef(Provider.AZURE_DEVOPS, host.split(".")[0], name, project, "main",
+                           api_url or f"https://{host}")  # fmt: skip
+        collection = "/".join(segments[: i - 1])
+        base = api_url or f"{parts.scheme}://{parts.netloc}/{collection}"
+        return RepoRef(Provider.AZURE_DEVOPS, collection, name, project, "main", base)
+    if len(segments) < 2:
+        raise UsageError(f"{url}: expected https://github.com/OWNER/REPO")
+    owner, name = segments[0], segments[1].removesuffix(".git")
+    api = api_url or (None if host == "github.com" else f"{parts.scheme}://{parts.netloc}/api/v3")
+    # GitHub resolves HEAD to the default branch.
+    return RepoRef(Provider.GITHUB, owner, name, None, "HEAD", api)
+
+
+def provider_token(repo: RepoRef) -> str | None:
+    names = ["LOGDAWG_GIT_TOKEN"] + (
+        ["GITHUB_TOKEN", "GH_TOKEN"]
+        if repo.provider is Provider.GITHUB
+        else ["AZURE_DEVOPS_TOKEN", "AZURE_DEVOPS_EXT_PAT"]
+    )
+    return next((os.environ[n] for n in names if os.environ.get(n)), None)
+
+
 def _repository(spec: str) -> tuple[GitCheckoutSource, str]:
-    if spec.startswith(("https://", "http://")):
-        raise UsageError(
-            f"{spec}: reading a provider URL from the command line is not available yet; "
-            "pass the path of a local checkout, or register the repository with the platform"
-        )
     root = Path(spec).expanduser()
     if not root.is_dir():
         raise UsageError(f"{spec}: no such directory")
@@ -106,13 +145,36 @@ def render_text(report: DiagnosisReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def _run(log_data: dict[str, Any], repo: RepoContext | None) -> EngineResult:
-    if repo is not None and repo.ref:
-        # A ref asked for by name must exist: an error, not a silent fallback.
-        await repo.source.resolve(repo.ref)
+async def _run(
+    log_data: dict[str, Any], target: RepoContext | RepoRef | None, ref: str | None
+) -> EngineResult:
+    repo = await _provider_context(target, ref) if isinstance(target, RepoRef) else target
+    if repo is not None:
+        # The repository the user named must be readable, and a ref asked for by name must
+        # exist: an error here, not a limitation in the report.
+        await repo.source.resolve(repo.ref or repo.default_branch)
     model = config_from_settings(Settings())
     diagnoser = build_diagnoser(model) if model is not None else None
     return await diagnose(log_data, repo=repo, diagnoser=diagnoser)
+
+
+async def _provider_context(repo: RepoRef, ref: str | None) -> RepoContext:
+    try:
+        provider = await provider_for(
+            repo,
+            provider_token(repo),
+            Settings(mode="single_tenant"),
+            cache=ScopedMemoryCache(MemoryCache(), "cli"),
+            cache_scope=repo.label,
+        )
+    except GitProviderError as exc:
+        raise UsageError(str(exc)) from None
+    return RepoContext(
+        source=ProviderSource(provider, repo),
+        default_branch=repo.default_branch,
+        ref=ref,
+        name=repo.label,
+    )
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
@@ -125,15 +187,18 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         log_data = read_log(args.logfile)
-        repo = None
-        if args.repo:
+        repo: RepoContext | RepoRef | None = None
+        if args.repo and args.repo.startswith(("https://", "http://")):
+            repo = provider_repo(args.repo, args.api_url)
+            say(f"reading {repo.label} through its API")
+        elif args.repo:
             source, branch = _repository(args.repo)
             repo = RepoContext(source=source, default_branch=branch, ref=args.ref, name=args.repo)
             say(f"reading {args.repo} at {args.ref or 'the commit the log names, else ' + branch}")
         elif args.ref:
             raise UsageError("--ref needs --repo")
         say("diagnosing")
-        report = asyncio.run(_run(log_data, repo)).report
+        report = asyncio.run(_run(log_data, repo, args.ref)).report
     except UsageError as exc:
         print(f"logdawg diagnose: error: {exc}", file=sys.stderr)
         return 2
@@ -163,7 +228,12 @@ def add_parser(sub: Any) -> None:
         "optionally against a local git checkout.",
     )
     parser.add_argument("logfile")
-    parser.add_argument("--repo", help="path of a local git checkout to read code from")
+    parser.add_argument(
+        "--repo",
+        help="a local git checkout, or a GitHub / Azure DevOps repository URL (token from "
+        "LOGDAWG_GIT_TOKEN, GITHUB_TOKEN or AZURE_DEVOPS_TOKEN)",
+    )
+    parser.add_argument("--api-url", help="the provider's API root, when not derived from the URL")
     parser.add_argument("--ref", help="branch, tag or commit to read (default: the log's)")
     parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,16 +12,20 @@ import pytest
 
 from tests.eval.cases import build_repository as build
 from tests.eval.cases import cases
+from tests.fakes.git_servers import GitHubHandler, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests/data/logs/malloc-craft-error.json"
 
 
-def logdawg(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def logdawg(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", "diagnose", *args],
         cwd=ROOT,
         input=stdin,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
@@ -75,7 +80,7 @@ def test_markdown_and_stdin(checkout: tuple[Path, Path]) -> None:
             ["{log}", "--repo", "{repo}", "--ref", "no-such-branch"],
             "has no branch, tag or commit 'no-such-branch'",
         ),
-        (["{log}", "--repo", "https://github.com/acme/shop"], "not available yet"),
+        (["{log}", "--repo", "https://github.com/acme"], "expected https://github.com/OWNER/REPO"),
         (["{log}", "--ref", "main"], "--ref needs --repo"),
         (["{empty}"], "the log is empty"),
     ],
@@ -91,3 +96,35 @@ def test_bad_input_is_a_clear_error_and_exit_2(
     assert done.returncode == 2
     assert message in done.stderr
     assert done.stdout == ""
+
+
+def test_a_github_url_is_read_through_the_api(checkout: tuple[Path, Path]) -> None:
+    repo, log = checkout
+    with serve(GitHubHandler, repo) as fake:
+        done = logdawg(
+            str(log),
+            "--repo",
+            "https://github.example.com/acme/shop",
+            "--api-url",
+            fake.url,
+            "--format",
+            "json",
+            env={"LOGDAWG_GIT_TOKEN": fake.token or ""},
+        )
+        sent = fake.sent()
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["culprit_file"] == "shop/cart.py"
+    assert report["provider_requests"] == sent
+    assert "touches_culprit_line" in report["suspect_commits"][0]
+
+
+def test_a_wrong_token_for_a_url_is_a_clear_error(checkout: tuple[Path, Path]) -> None:
+    repo, log = checkout
+    with serve(GitHubHandler, repo) as fake:
+        done = logdawg(
+            str(log), "--repo", "https://github.example.com/acme/shop", "--api-url", fake.url,
+            env={"LOGDAWG_GIT_TOKEN": "wrong"},
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert "rejected the token" in done.stderr
