@@ -23,6 +23,7 @@ from app.git.types import (
     RefNotFound,
     RepoRef,
     RepositoryNotFound,
+    parse_datetime,
     safe_path,
 )
 
@@ -40,15 +41,6 @@ def auth_headers(token: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
     basic = base64.b64encode(f":{token}".encode()).decode()
     return {"Authorization": f"Basic {basic}"}
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class AzureDevOpsClient:
@@ -182,7 +174,7 @@ class AzureDevOpsClient:
             sha=item.get("commitId", ""),
             author_name=author.get("name"),
             author_email=author.get("email"),
-            date=_datetime(author.get("date")),
+            date=parse_datetime(author.get("date")),
             message=item.get("comment", ""),
             web_url=item.get("remoteUrl"),
             parents=tuple(item.get("parents") or ()),

@@ -23,6 +23,7 @@ from app.git.types import (
     RefNotFound,
     RepoRef,
     RepositoryNotFound,
+    parse_datetime,
     safe_path,
 )
 
@@ -31,15 +32,6 @@ API_VERSION = "2022-11-28"
 CONTENTS_LIMIT = 1024 * 1024  # the contents API serves files up to 1 MB; larger via blobs
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class GitHubClient:
@@ -178,7 +170,7 @@ class GitHubClient:
             sha=item.get("sha", ""),
             author_name=author.get("name"),
             author_email=author.get("email"),
-            date=_datetime(author.get("date")),
+            date=parse_datetime(author.get("date")),
             message=commit.get("message", ""),
             web_url=item.get("html_url"),
             parents=tuple(p.get("sha", "") for p in item.get("parents") or []),

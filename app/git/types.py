@@ -140,6 +140,16 @@ class Refused(GitProviderError):
     in multi-tenant mode, a response over the size cap."""
 
 
+def parse_datetime(value: object) -> datetime | None:
+    """An ISO 8601 timestamp as the providers send it (``2025-06-30T01:24:27Z``)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def safe_path(path: str) -> str:
     """A repository-relative path, normalised; anything that could leave the repository is
     refused (``..`` segments, absolute paths after normalisation, NULs)."""

@@ -11,12 +11,13 @@ way the runtime prints it, from a deployment path that differs from the reposito
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from tests.fakes.git_history import commit_env
 
 
 @dataclass(frozen=True)
@@ -72,18 +73,7 @@ COMMENT = {
 
 
 def _git(repo: Path, *args: str, when: datetime) -> None:
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Ada Dev",
-        "GIT_AUTHOR_EMAIL": "ada@example.com",
-        "GIT_COMMITTER_NAME": "Ada Dev",
-        "GIT_COMMITTER_EMAIL": "ada@example.com",
-        "GIT_AUTHOR_DATE": stamp,
-        "GIT_COMMITTER_DATE": stamp,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
+    env = commit_env("Ada Dev", "ada@example.com", when)
     subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
 

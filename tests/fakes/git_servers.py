@@ -19,10 +19,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.fakes.http import serve_http
 
 CONTENTS_LIMIT = 1024 * 1024
 
@@ -430,13 +432,6 @@ def serve(
 ) -> Iterator[FakeServer]:
     fake = FakeServer(Git(repo), token)
     bound = type(f"Bound{handler.__name__}", (handler,), {"fake": fake})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), bound)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_http(bound) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -6,13 +6,14 @@ a 401, invalid JSON, a valid answer) and reads back exactly what the client sent
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.http import serve_http
 
 VALID = {
     "title": "KeyError in total at shop/cart.py:42",
@@ -103,14 +104,6 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def vendor_server(vendor: str) -> Iterator[FakeVendor]:
     fake = FakeVendor(vendor)
-    handler = type("BoundHandler", (_Handler,), {"fake": fake})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_http(type("BoundHandler", (_Handler,), {"fake": fake})) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

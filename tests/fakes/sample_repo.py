@@ -3,26 +3,17 @@ over 1 MB, two files of the same name, and a history that edits one file several
 
 from __future__ import annotations
 
-import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from tests.fakes.git_history import commit_env
 
 CART_V1 = "".join(f"# cart line {n}\n" for n in range(1, 41))
 
 
 def _commit(repo: Path, message: str, when: datetime) -> None:
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Grace Dev",
-        "GIT_AUTHOR_EMAIL": "grace@example.com",
-        "GIT_COMMITTER_NAME": "Grace Dev",
-        "GIT_COMMITTER_EMAIL": "grace@example.com",
-        "GIT_AUTHOR_DATE": stamp,
-        "GIT_COMMITTER_DATE": stamp,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-    }
+    env = commit_env("Grace Dev", "grace@example.com", when)
     subprocess.run(["git", "add", "-A"], cwd=repo, env=env, check=True)
     subprocess.run(["git", "commit", "-qm", message], cwd=repo, env=env, check=True)
 
