@@ -75,6 +75,8 @@ class CodeSource(Protocol):
 
     async def changed_lines(self, commit_sha: str, path: str) -> list[tuple[int, int]] | None: ...
 
+    async def blame(self, path: str, sha: str, line: int) -> SuspectCommit | None: ...
+
 
 @dataclass
 class RepoContext:
@@ -238,19 +240,32 @@ def _distance(parsed: ParsedLog, frame: StackFrame, preferred: StackFrame | None
 
 
 async def _suspects(repo: RepoContext, code: _Code, sha: str) -> None:
+    """Commits to the culprit file within a year, newest first. The one that last changed the
+    culprit line comes from blame where the provider has it (one request); otherwise the
+    diffs of the newest few commits are checked against the line."""
     path = code.culprit_file
     if path is None:
         return
     since = datetime.now(UTC) - SUSPECT_WINDOW
-    commits = await repo.source.path_commits(path, sha, since, MAX_SUSPECTS)
     line = code.culprit.line if code.culprit else None
-    for i, commit in enumerate(commits[:MAX_SUSPECTS]):
+    blamed = await repo.source.blame(path, sha, line) if line is not None else None
+    commits = await repo.source.path_commits(path, sha, since, MAX_SUSPECTS)
+    if blamed is not None and blamed.sha not in {c.sha for c in commits}:
+        blamed_date = datetime.fromisoformat(blamed.date) if blamed.date else None
+        if blamed_date is None or blamed_date >= since:
+            commits.append(blamed)
+    for i, commit in enumerate(commits[: MAX_SUSPECTS + 1]):
         commit.reason = f"changed {path}"
-        if line is not None and i < DIFF_CHECKS:
+        if blamed is not None:
+            commit.touches_culprit_line = commit.sha == blamed.sha
+        elif line is not None and i < DIFF_CHECKS:
             ranges = await repo.source.changed_lines(commit.sha, path)
-            if ranges and any(start - 3 <= line <= end + 3 for start, end in ranges):
-                commit.touches_culprit_line = True
-                commit.reason = f"changed {path} around line {line}"
+            commit.touches_culprit_line = bool(
+                ranges and any(start - 3 <= line <= end + 3 for start, end in ranges)
+            )
+        if commit.touches_culprit_line:
+            how = "last changed" if blamed is not None else "changed"
+            commit.reason = f"{how} {path} around line {line}"
         code.suspects.append(commit)
 
 

@@ -14,7 +14,7 @@ from app.analysis.engine import SourceError
 from app.analysis.report import SuspectCommit
 from app.db.models import Provider
 from app.git.local import LocalGitProvider
-from app.git.types import GitProvider, GitProviderError, RepoRef
+from app.git.types import CommitMeta, GitProvider, GitProviderError, RepoRef
 
 
 class ProviderSource:
@@ -53,17 +53,27 @@ class ProviderSource:
             )
         except GitProviderError as exc:
             raise SourceError(str(exc), transient=exc.transient) from None
-        return [
-            SuspectCommit(
-                sha=c.sha,
-                author=c.author_name,
-                date=c.date.isoformat() if c.date else None,
-                message=c.message.splitlines()[0] if c.message else "",
-                url=c.web_url,
-                files=[path],
-            )
-            for c in commits
-        ]
+        return [self._suspect(c, path) for c in commits]
+
+    async def blame(self, path: str, sha: str, line: int) -> SuspectCommit | None:
+        try:
+            commit = await self.provider.blame_line(self.repo, sha, path, line)
+        except GitProviderError as exc:
+            if exc.transient:
+                raise SourceError(str(exc), transient=True) from None
+            return None
+        return self._suspect(commit, path) if commit is not None else None
+
+    @staticmethod
+    def _suspect(commit: CommitMeta, path: str) -> SuspectCommit:
+        return SuspectCommit(
+            sha=commit.sha,
+            author=commit.author_name,
+            date=commit.date.isoformat() if commit.date else None,
+            message=commit.message.splitlines()[0] if commit.message else "",
+            url=commit.web_url,
+            files=[path],
+        )
 
     async def changed_lines(self, commit_sha: str, path: str) -> list[tuple[int, int]] | None:
         try:

@@ -212,6 +212,9 @@ class AzureDevOpsClient:
         )
         return self._commit({**body, "changes": changes.get("changes", [])})
 
+    async def blame_line(self, repo: RepoRef, sha: str, path: str, line: int) -> CommitMeta | None:
+        return None  # Azure DevOps has no blame API; history by path and file diffs serve
+
     async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[tuple[int, int]]:
         path = safe_path(path)
         missing = RefNotFound(f"{repo.label} has no commit {sha}")

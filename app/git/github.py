@@ -17,6 +17,7 @@ from app.git.cache import ResponseCache
 from app.git.diffs import hunk_ranges
 from app.git.http import HttpPolicy, ProviderHttp
 from app.git.types import (
+    BadCredentials,
     CommitMeta,
     FileMeta,
     PathNotFound,
@@ -32,6 +33,23 @@ API_VERSION = "2022-11-28"
 CONTENTS_LIMIT = 1024 * 1024  # the contents API serves files up to 1 MB; larger via blobs
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+BLAME_QUERY = """
+query($owner: String!, $name: String!, $expr: String!, $path: String!) {
+  repository(owner: $owner, name: $name) {
+    object(expression: $expr) {
+      ... on Commit {
+        blame(path: $path) {
+          ranges {
+            startingLine
+            endingLine
+            commit { oid messageHeadline committedDate url author { name email } }
+          }
+        }
+      }
+    }
+  }
+}
+"""
 
 
 class GitHubClient:
@@ -227,6 +245,49 @@ class GitHubClient:
 
     async def get_commit(self, repo: RepoRef, sha: str) -> CommitMeta:
         return self._commit(repo, await self._commit_detail(repo, sha))
+
+    def _graphql_url(self) -> str:
+        base = self.http.base_url
+        # github.com: api.github.com/graphql; Enterprise Server: HOST/api/graphql.
+        return base[: -len("/v3")] + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
+
+    async def blame_line(self, repo: RepoRef, sha: str, path: str, line: int) -> CommitMeta | None:
+        """One GraphQL request; None when the token may not use GraphQL or has no answer."""
+        try:
+            answer = await self.http.request(
+                "POST",
+                self._graphql_url(),
+                json_body={
+                    "query": BLAME_QUERY,
+                    "variables": {
+                        "owner": repo.owner,
+                        "name": repo.name,
+                        "expr": await self._sha(repo, sha),
+                        "path": safe_path(path),
+                    },
+                },
+                immutable=True,
+                not_found=self._missing(repo),
+            )
+        except (BadCredentials, RepositoryNotFound, PathNotFound):
+            return None
+        ranges = (
+            ((((answer.json() or {}).get("data") or {}).get("repository") or {}).get("object")
+             or {}).get("blame", {}).get("ranges") or []
+        )  # fmt: skip
+        for blamed in ranges:
+            if blamed.get("startingLine", 0) <= line <= blamed.get("endingLine", -1):
+                commit = blamed.get("commit") or {}
+                author = commit.get("author") or {}
+                return CommitMeta(
+                    sha=commit.get("oid", ""),
+                    author_name=author.get("name"),
+                    author_email=author.get("email"),
+                    date=parse_datetime(commit.get("committedDate")),
+                    message=commit.get("messageHeadline", ""),
+                    web_url=commit.get("url"),
+                )
+        return None
 
     async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[tuple[int, int]]:
         path = safe_path(path)

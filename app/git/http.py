@@ -136,7 +136,9 @@ class ProviderHttp:
         not_found: GitProviderError,
         max_bytes: int | None = None,
     ) -> Answer:
-        url = str(httpx.URL(self.base_url + path, params=params))
+        # An absolute URL is one the client derived itself (GitHub's GraphQL endpoint).
+        absolute = path.startswith(("https://", "http://"))
+        url = str(httpx.URL(path if absolute else self.base_url + path, params=params))
         key = self._key(method, url, accept, json_body)
         cached = await self.cache.get(key)
         if cached is not None and cached.immutable:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app.git.diffs import hunk_ranges
@@ -171,8 +171,38 @@ class LocalGitProvider:
         files = tuple(n for n in names.splitlines() if n.strip())
         return CommitMeta(**{**commit.__dict__, "files": files})
 
+    async def blame_line(self, repo: RepoRef, sha: str, path: str, line: int) -> CommitMeta | None:
+        full = await self._sha(repo, sha)
+        try:
+            out = await self._git("blame", "--porcelain", "-L", f"{line},{line}", full, "--",
+                                  safe_path(path))  # fmt: skip
+        except GitFailed:
+            return None  # the file has fewer lines than the frame says
+        return parse_blame(out.decode(errors="replace"))
+
     async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[tuple[int, int]]:
         full = await self._sha(repo, sha)
         out = await self._git("show", "--format=", "--unified=0", "--no-color", full, "--",
                               safe_path(path))  # fmt: skip
         return hunk_ranges(out.decode(errors="replace"))
+
+
+def parse_blame(porcelain: str) -> CommitMeta | None:
+    """The commit of the first line of ``git blame --porcelain`` output."""
+    lines = porcelain.splitlines()
+    if not lines or not _FULL_SHA.match(lines[0].split(" ", 1)[0]):
+        return None
+    fields: dict[str, str] = {}
+    for row in lines[1:]:
+        if row.startswith("\t"):
+            break
+        key, _, value = row.partition(" ")
+        fields[key] = value
+    when = fields.get("author-time")
+    return CommitMeta(
+        sha=lines[0].split(" ", 1)[0],
+        author_name=fields.get("author"),
+        author_email=fields.get("author-mail", "").strip("<>") or None,
+        date=datetime.fromtimestamp(int(when), UTC) if when and when.isdigit() else None,
+        message=fields.get("summary", ""),
+    )

@@ -92,6 +92,12 @@ class GitProvider(Protocol):
         """One commit with the paths it changed."""
         ...
 
+    async def blame_line(self, repo: RepoRef, sha: str, path: str, line: int) -> CommitMeta | None:
+        """The commit that last changed ``line`` of ``path`` at ``sha``, where the provider can
+        tell in one request (GitHub's GraphQL blame, ``git blame``); None where it cannot
+        (Azure DevOps has no blame API, or the token is not allowed GraphQL)."""
+        ...
+
     async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[tuple[int, int]]:
         """The line ranges (new-file numbering, inclusive) that commit ``sha`` changed in
         ``path``: the diff of one commit, for one file."""

@@ -102,6 +102,10 @@ class _Memo:
     async def changed_lines(self, commit_sha, path):  # type: ignore[no-untyped-def]
         return await self._call("changed_lines", commit_sha, path)
 
+    async def blame(self, path, sha, line):  # type: ignore[no-untyped-def]
+        found = await self._call("blame", path, sha, line)
+        return found.model_copy() if found is not None else None  # type: ignore[attr-defined]
+
 
 async def evaluate(root: Path) -> Scores:
     scores = Scores()

@@ -220,6 +220,8 @@ class GitHubHandler(_Handler):
     def answer(
         self, method: str, path: str, query: dict[str, str], payload: Any
     ) -> tuple[int, dict[str, str], bytes]:
+        if path == "/graphql" and method == "POST":
+            return self._graphql(payload)
         prefix = f"/repos/{self.owner}/{self.repo}/"
         if not path.startswith(prefix):
             return NOT_FOUND
@@ -259,6 +261,49 @@ class GitHubHandler(_Handler):
                 )
             return _raw(content)
         return NOT_FOUND
+
+    def _graphql(self, payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """The ``repository.object(expression).blame(path).ranges`` query of GitHub's GraphQL
+        API, answered from ``git blame --porcelain``."""
+        variables = payload.get("variables") or {}
+        if "blame(path:" not in payload.get("query", "") or variables.get("name") != self.repo:
+            return _json({"data": {"repository": None}, "errors": [{"type": "NOT_FOUND"}]}, 200)
+        git = self.fake.git
+        try:
+            out = git.run("blame", "--porcelain", variables["expr"], "--", variables["path"])
+        except LookupError:
+            return _json({"data": {"repository": {"object": None}}})
+        ranges: list[dict[str, Any]] = []
+        meta: dict[str, dict[str, str]] = {}
+        current = ""
+        for row in out.decode(errors="replace").splitlines():
+            head = re.fullmatch(r"([0-9a-f]{40}) \d+ (\d+) (\d+)", row)
+            if head:
+                current, start, count = head.group(1), int(head.group(2)), int(head.group(3))
+                ranges.append({"startingLine": start, "endingLine": start + count - 1,
+                               "sha": current})  # fmt: skip
+            elif re.fullmatch(r"[0-9a-f]{40} \d+ \d+", row):
+                continue
+            elif not row.startswith("\t") and current:
+                key, _, value = row.partition(" ")
+                meta.setdefault(current, {})[key] = value
+        info = {c["sha"]: c for c in git.commits(variables["expr"], None)}
+        answer = [
+            {
+                "startingLine": r["startingLine"],
+                "endingLine": r["endingLine"],
+                "commit": {
+                    "oid": r["sha"],
+                    "messageHeadline": meta.get(r["sha"], {}).get("summary", ""),
+                    "committedDate": info.get(r["sha"], {}).get("date"),
+                    "url": f"https://github.com/{self.owner}/{self.repo}/commit/{r['sha']}",
+                    "author": {"name": meta.get(r["sha"], {}).get("author"), "email": None},
+                },
+            }
+            for r in ranges
+        ]
+        repository = {"object": {"blame": {"ranges": answer}}}
+        return _json({"data": {"repository": repository}})
 
     def _commit(self, sha: str, detail: bool) -> dict[str, Any]:
         git = self.fake.git

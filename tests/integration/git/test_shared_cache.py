@@ -84,5 +84,7 @@ async def test_the_worker_diagnoses_a_github_repository(
     assert data["suspect_commits"][0]["message"] == "Tidy cart comments"
     assert [c["touches_culprit_line"] for c in data["suspect_commits"][:2]] == [False, True]
     assert data["suspect_commits"][0]["url"].startswith("https://github.com/acme/shop/commit/")
-    assert data["provider_requests"] == 1 + 1 + 1 + 1 + 2  # ref, tree, file, commits, 2 diffs
+    # ref, tree, file, blame (one GraphQL request: no diffs to read), commits
+    assert data["provider_requests"] == 5
+    assert data["suspect_commits"][1]["reason"].startswith("last changed")
     assert fake.token not in str(report)

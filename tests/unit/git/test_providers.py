@@ -128,6 +128,12 @@ async def test_contract_same_files_contents_and_history(
     assert await client.changed_lines(repo, summed.sha, "src/app/cart.py") == [(12, 12)]
     detail = await client.get_commit(repo, summed.sha)
     assert detail.files == ("src/app/cart.py",)
+    blamed = await client.blame_line(repo, head, "src/app/cart.py", 12)
+    if repo.provider is Provider.AZURE_DEVOPS:
+        assert blamed is None  # no blame API: the engine checks diffs instead
+    else:
+        assert blamed is not None and blamed.sha == summed.sha
+        assert blamed.message == "Sum the prices" and blamed.author_name == "Grace Dev"
 
 
 async def test_contract_errors(provider: tuple[GitProvider, RepoRef]) -> None:
@@ -372,3 +378,22 @@ async def test_local_checkouts_are_refused_in_multi_tenant_mode(sample_repo: Pat
             cache=cache(),
             cache_scope="r",
         )
+
+
+async def test_without_blame_the_engine_finds_the_line_in_the_newest_diffs(ado: FakeServer) -> None:
+    from app.analysis.engine import RepoContext, diagnose
+    from app.analysis.sources import ProviderSource
+
+    log = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/shop/src/app/cart.py", line 12, in total\n'
+        "    total = sum(prices)\n"
+        "TypeError: unsupported operand type(s) for +: 'int' and 'str'"
+    )
+    source = ProviderSource(ado_client(ado), ado_ref(ado))
+    report = (await diagnose({"content": log}, repo=RepoContext(source, "main"))).report
+    assert [(c.message, c.touches_culprit_line) for c in report.suspect_commits[:2]] == [
+        ("Tidy cart comments", False),
+        ("Sum the prices", True),
+    ]
+    assert any("/filediffs" in r.path for r in ado.requests)
