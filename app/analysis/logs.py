@@ -471,10 +471,9 @@ def _read_text(text: str, reading: _Reading) -> None:
             reading.commit = c.group(1).lower()
         if reading.version is None and (v := _TEXT_VERSION.search(line)):
             reading.version = v.group(1)
-        if line.startswith("Task timed out after") or "Task timed out after" in line:
-            reading.error_type = reading.error_type or "LambdaTimeout"
-            reading.error_message = reading.error_message or line.split("Task timed out", 1)[-1]
-            reading.error_message = "Task timed out" + reading.error_message
+        if reading.error_type is None and (at := line.find("Task timed out after")) >= 0:
+            reading.error_type = "LambdaTimeout"
+            reading.error_message = reading.error_message or line[at:].strip()
     if reading.format == "text" and _LAMBDA_MARK.search(text):
         reading.format = "lambda"
 
@@ -686,7 +685,8 @@ def _finish(reading: _Reading) -> ParsedLog:
             reading.timestamp = reading.timestamp or inner.timestamp
             reading.error_type = reading.error_type or inner.error_type
             reading.error_message = reading.error_message or inner.error_message
-    trace = extract_trace(trace_lines + [line for line in reading.lines if line not in trace_lines])
+    in_traces = set(trace_lines)
+    trace = extract_trace(trace_lines + [line for line in reading.lines if line not in in_traces])
     frames = reading.frames or trace.frames
     exceptions = trace.exceptions
     language = trace.language or (frames[0].language if frames else None)
