@@ -149,13 +149,17 @@ async def _run(
     log_data: dict[str, Any], target: RepoContext | RepoRef | None, ref: str | None
 ) -> EngineResult:
     repo = await _provider_context(target, ref) if isinstance(target, RepoRef) else target
-    if repo is not None:
-        # The repository the user named must be readable, and a ref asked for by name must
-        # exist: an error here, not a limitation in the report.
-        await repo.source.resolve(repo.ref or repo.default_branch)
-    model = config_from_settings(Settings())
-    diagnoser = build_diagnoser(model) if model is not None else None
-    return await diagnose(log_data, repo=repo, diagnoser=diagnoser)
+    try:
+        if repo is not None:
+            # The repository the user named must be readable, and a ref asked for by name
+            # must exist: an error here, not a limitation in the report.
+            await repo.source.resolve(repo.ref or repo.default_branch)
+        model = config_from_settings(Settings())
+        diagnoser = build_diagnoser(model) if model is not None else None
+        return await diagnose(log_data, repo=repo, diagnoser=diagnoser)
+    finally:
+        if repo is not None and isinstance(repo.source, ProviderSource):
+            await repo.source.aclose()
 
 
 async def _provider_context(repo: RepoRef, ref: str | None) -> RepoContext:

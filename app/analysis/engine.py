@@ -196,8 +196,9 @@ async def _read_code(parsed: ParsedLog, repo: RepoContext, code: _Code) -> None:
     for frame, path in order:
         if path is not None and (path in files or len(files) < MAX_FILES):
             files.setdefault(path, []).append(frame)
-    for rank, (path, frames) in enumerate(files.items()):
-        content = await repo.source.read(path, sha)
+    # The files are independent reads: in flight together (the provider bounds concurrency).
+    contents = await asyncio.gather(*(repo.source.read(path, sha) for path in files))
+    for rank, ((path, frames), content) in enumerate(zip(files.items(), contents, strict=True)):
         snippets: list[Snippet] = []
         seen_lines: set[int] = set()
         for frame in frames:
@@ -248,8 +249,10 @@ async def _suspects(repo: RepoContext, code: _Code, sha: str) -> None:
         return
     since = datetime.now(UTC) - SUSPECT_WINDOW
     line = code.culprit.line if code.culprit else None
-    blamed = await repo.source.blame(path, sha, line) if line is not None else None
-    commits = await repo.source.path_commits(path, sha, since, MAX_SUSPECTS)
+    blamed, commits = await asyncio.gather(
+        repo.source.blame(path, sha, line) if line is not None else _nothing(),
+        repo.source.path_commits(path, sha, since, MAX_SUSPECTS),
+    )
     if blamed is not None and blamed.sha not in {c.sha for c in commits}:
         blamed_date = datetime.fromisoformat(blamed.date) if blamed.date else None
         if blamed_date is None or blamed_date >= since:
@@ -267,6 +270,10 @@ async def _suspects(repo: RepoContext, code: _Code, sha: str) -> None:
             how = "last changed" if blamed is not None else "changed"
             commit.reason = f"{how} {path} around line {line}"
         code.suspects.append(commit)
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _summary(parsed: ParsedLog, culprit: StackFrame | None, culprit_file: str | None) -> str:

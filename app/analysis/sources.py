@@ -26,6 +26,9 @@ class ProviderSource:
     def requests(self) -> int:
         return self.provider.requests
 
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
     async def resolve(self, ref: str) -> str:
         try:
             return await self.provider.resolve_ref(self.repo, ref)

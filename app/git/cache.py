@@ -12,6 +12,7 @@ another.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -75,9 +76,12 @@ class PostgresCache:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], org_id: uuid.UUID) -> None:
         self.sessions = sessions
         self.org_id = org_id
+        # One diagnosis reads several files at once; its cache look-ups take one database
+        # connection at a time rather than one each.
+        self._lock = asyncio.Lock()
 
     async def get(self, key: str) -> CachedResponse | None:
-        async with tenant_session(self.sessions, self.org_id) as session:
+        async with self._lock, tenant_session(self.sessions, self.org_id) as session:
             row = await session.scalar(select(GitCacheEntry).where(GitCacheEntry.key == key))
         if row is None:
             return None
@@ -100,7 +104,11 @@ class PostgresCache:
             set_={k: statement.excluded[k] for k in ("etag", "link", "body", "immutable")}
             | {"stored_at": statement.excluded.stored_at},
         )
-        async with tenant_session(self.sessions, self.org_id) as session, session.begin():
+        async with (
+            self._lock,
+            tenant_session(self.sessions, self.org_id) as session,
+            session.begin(),
+        ):
             await session.execute(statement)
 
 

@@ -51,6 +51,9 @@ class LocalGitProvider:
     def requests(self) -> int:
         return self._requests
 
+    async def aclose(self) -> None:
+        return None
+
     async def _git(self, *args: str, limit: int = MAX_OUTPUT_BYTES) -> bytes:
         if not self.root.is_dir():
             raise RepositoryNotFound(f"{self.root} is not a directory")

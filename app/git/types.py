@@ -68,6 +68,10 @@ class GitProvider(Protocol):
     @property
     def requests(self) -> int: ...
 
+    async def aclose(self) -> None:
+        """Release connections (HTTP clients); the provider is not used afterwards."""
+        ...
+
     async def resolve_ref(self, repo: RepoRef, ref: str) -> str:
         """A branch, tag or (short) commit SHA → the full commit SHA."""
         ...

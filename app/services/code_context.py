@@ -96,9 +96,13 @@ class EngineRunner:
                         learned=learned,
                         name=RepoRef.of(repository).label,
                     )
-        result = await engine.diagnose(
-            job.log_data, repo=repo, diagnoser=self.diagnoser, no_repository=note
-        )
+        try:
+            result = await engine.diagnose(
+                job.log_data, repo=repo, diagnoser=self.diagnoser, no_repository=note
+            )
+        finally:
+            if repo is not None and isinstance(repo.source, ProviderSource):
+                await repo.source.aclose()
         if result.new_mappings and job.repo_id is not None:
             await self._remember(job, result.new_mappings)
         return result.report
