@@ -7,6 +7,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import pool, text
@@ -14,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import migrate
 from app.db.embedded import EmbeddedDatabase, start_embedded
+from app.db.entra import EntraPassword, use_entra_password
 from app.db.session import create_engine, session_factory
 from app.queue.base import JobQueue
 from app.queue.postgres import PostgresJobQueue
 from app.secrets.base import KeyWrapper
+from app.secrets.keyvault import KeyVaultKey
 from app.secrets.local import LocalKeyFile
 from app.settings import Settings
 
@@ -47,8 +50,38 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def database_urls(settings: Settings) -> tuple[str, str, EmbeddedDatabase | None]:
-    """(application URL, owner URL, embedded server or None)."""
+def host_url(settings: Settings, password: str | None = None) -> str:
+    """The URL of ``LOGDAWG_DATABASE_HOST`` (TLS required; a path is a socket directory)."""
+    user = quote(settings.database_user or "", safe="")
+    secret = f":{quote(password, safe='')}" if password else ""
+    host = settings.database_host or ""
+    if host.startswith("/"):
+        return (
+            f"postgresql+psycopg://{user}{secret}@/{settings.database_name}"
+            f"?host={quote(host)}&port={settings.database_port}"
+        )
+    return (
+        f"postgresql+psycopg://{user}{secret}@{host}:{settings.database_port}/"
+        f"{settings.database_name}?sslmode=require"
+    )
+
+
+def entra_password(settings: Settings) -> EntraPassword | None:
+    if settings.database_auth != "entra":
+        return None
+    from azure.identity import DefaultAzureCredential
+
+    return EntraPassword(DefaultAzureCredential())
+
+
+def database_urls(
+    settings: Settings, password: EntraPassword | None = None
+) -> tuple[str, str, EmbeddedDatabase | None]:
+    """(application URL, owner URL, embedded server or None). With Entra ID authentication
+    the owner URL carries a fresh token (it is used at once, for migrations); the application
+    engine gets a new token for every connection instead."""
+    if settings.database_host is not None:
+        return host_url(settings), host_url(settings, password() if password else None), None
     if settings.database_url is None:
         embedded = start_embedded(settings.data_dir, app_role=settings.database_app_role)
         return embedded.app_url, embedded.owner_url, embedded
@@ -76,14 +109,32 @@ def ensure_local_org(owner_url: str, slug: str) -> uuid.UUID:
     return uuid.UUID(str(org_id))
 
 
-async def bootstrap(settings: Settings, *, migrate_schema: bool | None = None) -> Platform:
-    app_url, owner_url, embedded = await asyncio.to_thread(database_urls, settings)
+async def key_wrapper(settings: Settings) -> KeyWrapper:
+    if settings.secret_backend == "keyvault":  # noqa: S105 - a backend name
+        from azure.identity import DefaultAzureCredential
+
+        return await KeyVaultKey(
+            settings.keyvault_uri or "", settings.keyvault_key_name, DefaultAzureCredential()
+        ).load()
+    return LocalKeyFile(settings.key_path)
+
+
+async def bootstrap(
+    settings: Settings,
+    *,
+    migrate_schema: bool | None = None,
+    password: EntraPassword | None = None,
+) -> Platform:
+    password = password or entra_password(settings)
+    app_url, owner_url, embedded = await asyncio.to_thread(database_urls, settings, password)
     if settings.migrate_on_start if migrate_schema is None else migrate_schema:
         await asyncio.to_thread(migrate.upgrade, owner_url, settings.database_app_role)
     local_org_id = None
     if settings.mode == "single_tenant":
         local_org_id = await asyncio.to_thread(ensure_local_org, owner_url, settings.local_org_slug)
     engine = create_engine(app_url)
+    if password is not None:
+        use_entra_password(engine.sync_engine, password)
     sessions = session_factory(engine)
     queue = PostgresJobQueue(
         sessions,
@@ -95,7 +146,7 @@ async def bootstrap(settings: Settings, *, migrate_schema: bool | None = None) -
         engine=engine,
         sessions=sessions,
         queue=queue,
-        kek=LocalKeyFile(settings.key_path),
+        kek=await key_wrapper(settings),
         head_revision=migrate.head_revision(),
         local_org_id=local_org_id,
         embedded=embedded,

@@ -28,13 +28,23 @@ class Settings(BaseSettings):
     # ``migration_database_url`` the owner role that runs migrations. Unset: embedded server.
     database_url: str | None = None
     migration_database_url: str | None = None
+    # Or, in Azure: a host, database and user, signing in with an Entra ID token (the app's
+    # managed identity) instead of a password. The same identity migrates.
+    database_host: str | None = None
+    database_port: int = Field(default=5432, ge=1, le=65535)
+    database_name: str = "logdawg"
+    database_user: str | None = None
+    database_auth: Literal["password", "entra"] = "password"
     database_app_role: str = Field(default="logdawg_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     data_dir: Path = Path(".logdawg")
     migrate_on_start: bool = True
 
     # Secrets: the key-encryption key for provider tokens. Unset: a file under ``data_dir``.
-    secret_backend: Literal["file"] = "file"  # noqa: S105 - a backend name, not a secret
+    secret_backend: Literal["file", "keyvault"] = "file"  # noqa: S105 - a backend name
     key_file: Path | None = None
+    # With secret_backend=keyvault: the vault and the RSA key that wraps data keys.
+    keyvault_uri: str | None = None
+    keyvault_key_name: str = "credentials-kek"
 
     # API
     api_host: str = "127.0.0.1"
@@ -94,6 +104,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"LOGDAWG_{name.upper()} must be a postgresql:// URL, got {url.split(':')[0]}:"
                 )
+        if self.database_host and self.database_url:
+            raise ValueError("set LOGDAWG_DATABASE_URL or LOGDAWG_DATABASE_HOST, not both")
+        if self.database_auth == "entra" and not (self.database_host and self.database_user):
+            raise ValueError(
+                "LOGDAWG_DATABASE_AUTH=entra needs LOGDAWG_DATABASE_HOST and LOGDAWG_DATABASE_USER"
+            )
+        if self.secret_backend == "keyvault" and not self.keyvault_uri:  # noqa: S105
+            raise ValueError("LOGDAWG_SECRET_BACKEND=keyvault needs LOGDAWG_KEYVAULT_URI")
         if self.diagnoser in ("openai", "anthropic") and self.llm_api_key is None:
             raise ValueError(f"LOGDAWG_DIAGNOSER={self.diagnoser} needs LOGDAWG_LLM_API_KEY")
         if self.diagnoser == "azure_openai" and not (self.llm_base_url and self.llm_deployment):
@@ -110,7 +128,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_embedded_database(self) -> bool:
-        return self.database_url is None
+        return self.database_url is None and self.database_host is None
 
     @property
     def key_path(self) -> Path:
