@@ -19,6 +19,7 @@ from app.db.entra import EntraPassword, use_entra_password
 from app.db.session import create_engine, session_factory
 from app.queue.base import JobQueue
 from app.queue.postgres import PostgresJobQueue
+from app.queue.servicebus import ServiceBusJobQueue
 from app.secrets.base import KeyWrapper
 from app.secrets.keyvault import KeyVaultKey
 from app.secrets.local import LocalKeyFile
@@ -109,6 +110,28 @@ def ensure_local_org(owner_url: str, slug: str) -> uuid.UUID:
     return uuid.UUID(str(org_id))
 
 
+def job_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:
+    if settings.queue_backend == "servicebus":
+        from azure.identity import DefaultAzureCredential
+        from azure.servicebus import ServiceBusClient
+
+        client = ServiceBusClient(
+            settings.servicebus_namespace or "", credential=DefaultAzureCredential()
+        )
+        return ServiceBusJobQueue(
+            sessions,
+            client,
+            queue_name=settings.servicebus_queue,
+            visibility_timeout_s=settings.job_visibility_timeout_s,
+            max_attempts=settings.job_max_attempts,
+        )
+    return PostgresJobQueue(
+        sessions,
+        visibility_timeout_s=settings.job_visibility_timeout_s,
+        max_attempts=settings.job_max_attempts,
+    )
+
+
 async def key_wrapper(settings: Settings) -> KeyWrapper:
     if settings.secret_backend == "keyvault":  # noqa: S105 - a backend name
         from azure.identity import DefaultAzureCredential
@@ -136,11 +159,7 @@ async def bootstrap(
     if password is not None:
         use_entra_password(engine.sync_engine, password)
     sessions = session_factory(engine)
-    queue = PostgresJobQueue(
-        sessions,
-        visibility_timeout_s=settings.job_visibility_timeout_s,
-        max_attempts=settings.job_max_attempts,
-    )
+    queue = job_queue(settings, sessions)
     return Platform(
         settings=settings,
         engine=engine,

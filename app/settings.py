@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=5, ge=1, le=100)
     job_retry_delay_s: float = Field(default=5.0, ge=0, le=3600)
     worker_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    # With queue_backend=servicebus: the namespace (signed in with Entra ID) and the queue.
+    servicebus_namespace: str | None = None
+    servicebus_queue: str = "diagnosis-jobs"
     # App Service pings a worker over HTTP; unset, the worker opens no port.
     worker_health_port: int | None = Field(default=None, ge=1, le=65535)
 
@@ -119,10 +122,10 @@ class Settings(BaseSettings):
                 "LOGDAWG_DIAGNOSER=azure_openai needs LOGDAWG_LLM_BASE_URL (the resource's "
                 "endpoint) and LOGDAWG_LLM_DEPLOYMENT"
             )
-        if self.queue_backend == "servicebus":
+        if self.queue_backend == "servicebus" and not self.servicebus_namespace:
             raise ValueError(
-                "LOGDAWG_QUEUE_BACKEND=servicebus is not available in this build yet; "
-                "use the default 'postgres'"
+                "LOGDAWG_QUEUE_BACKEND=servicebus needs LOGDAWG_SERVICEBUS_NAMESPACE "
+                "(NAME.servicebus.windows.net)"
             )
         return self
 

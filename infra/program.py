@@ -131,7 +131,9 @@ def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
             api_identity=identities.api,
             worker_identity=identities.worker,
             api_settings=settings(identities.api, "api"),
-            worker_settings=settings(identities.worker, "worker"),
+            # Only the API migrates (its identity owns the schema); the worker waits for it.
+            worker_settings=settings(identities.worker, "worker")
+            | {"LOGDAWG_MIGRATE_ON_START": "false"},
             queue_metric_resource_id=messaging.namespace.id,
             queue_name=QUEUE,
         ),

@@ -18,6 +18,7 @@ from app.settings import Settings, get_settings
 from worker.health import Heartbeat, serve_health
 
 logger = logging.getLogger("worker")
+SWEEP_INTERVAL_S = 60.0
 
 
 def diagnose_for(platform: Platform) -> Diagnose:
@@ -67,9 +68,17 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             heartbeat, "0.0.0.0", settings.worker_health_port,  # noqa: S104 (container port)
             stale_after_s=settings.job_visibility_timeout_s,
         )  # fmt: skip
+    next_sweep = 0.0
     try:
         while not stop.is_set():
             heartbeat.beat()
+            if (now := asyncio.get_running_loop().time()) >= next_sweep:
+                next_sweep = now + SWEEP_INTERVAL_S
+                try:
+                    if swept := await platform.queue.sweep():
+                        logger.info("re-sent %d job(s) the broker never received", swept)
+                except Exception:
+                    logger.exception("sweep failed; trying again later")
             try:
                 busy = await run_once(platform, worker_id, heartbeat, diagnose)
             except Exception:

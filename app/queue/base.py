@@ -47,3 +47,15 @@ class JobQueue(Protocol):
     async def fail(self, session: AsyncSession, job: ClaimedJob, error: str) -> None:
         """Give up on the job for good."""
         ...
+
+    async def publish(self, session: AsyncSession) -> None:
+        """After the caller's commit: hand the jobs it enqueued to a broker, if there is one."""
+        ...
+
+    async def acknowledge(self, job: ClaimedJob) -> None:
+        """After the commit that recorded the job's outcome: settle it with the broker."""
+        ...
+
+    async def sweep(self) -> int:
+        """Re-send jobs a broker never received; how many. Workers call it periodically."""
+        ...

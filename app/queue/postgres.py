@@ -77,6 +77,15 @@ class PostgresJobQueue:
     async def fail(self, session: AsyncSession, job: ClaimedJob, error: str) -> None:
         await self._set(session, job, status=JobStatus.FAILED, last_error=error)
 
+    async def publish(self, session: AsyncSession) -> None:
+        return None  # the committed row is the message
+
+    async def acknowledge(self, job: ClaimedJob) -> None:
+        return None  # settled by the row update in the caller's transaction
+
+    async def sweep(self) -> int:
+        return 0
+
     async def _set(self, session: AsyncSession, job: ClaimedJob, **values: object) -> None:
         await session.execute(
             update(Job)

@@ -68,7 +68,21 @@ async def process_job(
     diagnose: Diagnose = default_diagnose,
     retry_delay_s: float = 5.0,
 ) -> ReportStatus:
-    """Run one claimed job to its end state and return the report's status afterwards."""
+    """Run one claimed job to its end state and return the report's status afterwards. The
+    queue's broker (if any) is told only once that state is committed."""
+    status = await _process(sessions, queue, job, diagnose=diagnose, retry_delay_s=retry_delay_s)
+    await queue.acknowledge(job)
+    return status
+
+
+async def _process(
+    sessions: async_sessionmaker[AsyncSession],
+    queue: JobQueue,
+    job: ClaimedJob,
+    *,
+    diagnose: Diagnose,
+    retry_delay_s: float,
+) -> ReportStatus:
     async with tenant_session(sessions, job.org_id) as session, session.begin():
         report = await session.get(Report, job.report_id, with_for_update=True)
         if report is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -166,6 +167,7 @@ def test_apps_are_https_tls12_vnet_bound_and_pull_with_their_identity(
     assert registry["adminUserEnabled"] is False and registry["anonymousPullEnabled"] is False
     worker = next(a for a in stack.of(WEB_APP) if a.name.endswith("-worker"))
     assert _settings(worker)["LOGDAWG_WORKER_HEALTH_PORT"] == _settings(worker)["WEBSITES_PORT"]
+    assert _settings(worker)["LOGDAWG_MIGRATE_ON_START"] == "false"
 
 
 def test_skus_and_redundancy_per_environment(stacks: dict[str, Stack]) -> None:
@@ -280,3 +282,26 @@ def test_bad_configuration_stops_before_anything_is_declared() -> None:
     missing = {k: v for k, v in stack_config("dev").items() if not k.endswith(":owner")}
     with pytest.raises(Exception, match="owner"):
         run_stack("dev", missing)
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_the_app_accepts_the_settings_the_stack_gives_it(
+    stacks: dict[str, Stack], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.settings import Settings
+
+    for app in stacks[name].of(WEB_APP):
+        with monkeypatch.context() as env:
+            for key in [k for k in os.environ if k.startswith("LOGDAWG_")]:
+                env.delenv(key)
+            for key, value in _settings(app).items():
+                if key.startswith("LOGDAWG_"):
+                    env.setenv(key, value)
+            settings = Settings()
+        assert settings.queue_backend == "servicebus"
+        assert settings.servicebus_namespace == stacks[name].outputs["servicebus_namespace"]
+        assert settings.secret_backend == "keyvault"
+        assert settings.database_auth == "entra"
+        assert settings.database_host == stacks[name].outputs["database_host"]
+        assert settings.mode == "multi_tenant"
+        assert not settings.uses_embedded_database

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import uuid
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -14,6 +15,7 @@ from app.db.models import Repository
 from app.services import reports, repositories
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
+logger = logging.getLogger(__name__)
 
 
 def _status_url(report_id: uuid.UUID) -> str:
@@ -74,6 +76,12 @@ async def diagnose(
         window_s=platform.settings.grouping_window_s,
     )
     await session.commit()
+    try:
+        await queue.publish(session)
+    except Exception:
+        # The job is committed; the workers' sweep sends it if this could not.
+        logger.warning("could not hand job for report %s to the broker", submitted.report.id,
+                       exc_info=True)  # fmt: skip
     report = submitted.report
     response.headers["Location"] = _report_url(report.id)
     if submitted.repeat:

@@ -1,0 +1,173 @@
+"""The Service Bus queue: jobs rows as outbox and truth, messages settled after commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from typing import Any
+
+import pytest
+from azure.servicebus import ServiceBusMessage
+from sqlalchemy import select, text
+
+from app.analysis.report import DiagnosisReport
+from app.db.models import Job, JobStatus, Report, ReportStatus
+from app.db.session import tenant_session
+from app.queue.servicebus import ServiceBusJobQueue
+from app.services.diagnoses import JobInput, process_job
+from app.services.reports import submit_log
+from tests.conftest import TenantDb
+from tests.fakes.service_bus import FakeServiceBus
+
+pytestmark = pytest.mark.integration
+
+LOG = {"content": "Traceback (most recent call last):\n  File \"/app/x.py\", line 3, in f\n"
+                  "    g()\nKeyError: 'k'"}  # fmt: skip
+
+
+def make_queue(db: TenantDb, bus: FakeServiceBus, max_attempts: int = 2) -> ServiceBusJobQueue:
+    return ServiceBusJobQueue(
+        db.sessions, bus, queue_name=bus.queue, visibility_timeout_s=60, max_attempts=max_attempts
+    )
+
+
+async def submit(db: TenantDb, queue: ServiceBusJobQueue) -> uuid.UUID:
+    async with tenant_session(db.sessions, db.org_a) as session:
+        report = (
+            await submit_log(session, queue, org_id=db.org_a, log_data=LOG, source=None)
+        ).report
+        await session.commit()
+        await queue.publish(session)
+    return report.id
+
+
+async def state(db: TenantDb, report_id: uuid.UUID) -> tuple[Report, Job]:
+    async with tenant_session(db.sessions, db.org_a) as session:
+        report = await session.get(Report, report_id, populate_existing=True)
+        job = await session.scalar(
+            select(Job).where(Job.report_id == report_id).execution_options(populate_existing=True)
+        )
+    assert report is not None and job is not None
+    return report, job
+
+
+async def test_a_job_travels_through_the_broker_and_is_settled_after_commit(
+    tenant_db: TenantDb,
+) -> None:
+    bus = FakeServiceBus()
+    queue = make_queue(tenant_db, bus)
+    report_id = await submit(tenant_db, queue)
+    _, job = await state(tenant_db, report_id)
+    assert bus.pending() == [f"{job.id}:0"]
+    assert json.loads(bus.messages[0].data)["report_id"] == str(report_id)
+    assert job.dispatched_at is not None
+    claimed = await queue.claim("w1")
+    assert claimed is not None and claimed.attempts == 1
+    assert bus.renewer is not None  # the SDK's AutoLockRenewer keeps the lock while we work
+    assert await process_job(tenant_db.sessions, queue, claimed) is ReportStatus.COMPLETE
+    report, job = await state(tenant_db, report_id)
+    assert report.status is ReportStatus.COMPLETE and job.status is JobStatus.DONE
+    assert bus.pending() == []  # completed only now, after the result was committed
+
+
+async def test_a_failed_attempt_is_rescheduled_then_dead_lettered(tenant_db: TenantDb) -> None:
+    bus = FakeServiceBus()
+    queue = make_queue(tenant_db, bus, max_attempts=2)
+    report_id = await submit(tenant_db, queue)
+
+    async def broken(job: JobInput) -> DiagnosisReport:
+        raise ConnectionError("provider unreachable")
+
+    first = await queue.claim("w1")
+    assert first is not None
+    await process_job(tenant_db.sessions, queue, first, diagnose=broken, retry_delay_s=0)
+    _, job = await state(tenant_db, report_id)
+    assert job.status is JobStatus.QUEUED and job.dispatched_at is not None
+    assert bus.pending() == [f"{job.id}:1"]  # the retry, scheduled; the first one completed
+    second = await queue.claim("w1")
+    assert second is not None and second.attempts == 2
+    await process_job(tenant_db.sessions, queue, second, diagnose=broken, retry_delay_s=0)
+    report, job = await state(tenant_db, report_id)
+    assert report.status is ReportStatus.FAILED and job.status is JobStatus.FAILED
+    assert bus.pending() == []
+    assert [(m.message_id, reason) for m, reason, _ in bus.dead_letters] == [
+        (f"{job.id}:1", "failed")
+    ]
+
+
+async def test_a_worker_that_dies_loses_nothing(tenant_db: TenantDb) -> None:
+    bus = FakeServiceBus()
+    queue = make_queue(tenant_db, bus, max_attempts=2)
+    report_id = await submit(tenant_db, queue)
+    assert await queue.claim("dies") is not None  # and never settles
+    bus.expire_locks()
+    again = await queue.claim("w2")
+    assert again is not None and again.attempts == 2
+    await process_job(tenant_db.sessions, queue, again)
+    report, _ = await state(tenant_db, report_id)
+    assert report.status is ReportStatus.COMPLETE
+    # A message delivered again for a finished job is settled without work.
+    body = {"job_id": str(again.id), "org_id": str(tenant_db.org_a), "report_id": str(report_id)}
+    bus.send_messages([ServiceBusMessage(json.dumps(body), message_id="replayed")])
+    assert await queue.claim("w3") is None
+    assert bus.pending() == []
+
+
+async def test_the_last_attempt_dying_fails_the_job_instead_of_looping(
+    tenant_db: TenantDb,
+) -> None:
+    bus = FakeServiceBus()
+    queue = make_queue(tenant_db, bus, max_attempts=1)
+    report_id = await submit(tenant_db, queue)
+    assert await queue.claim("dies") is not None
+    bus.expire_locks()
+    assert await queue.claim("w2") is None
+    _, job = await state(tenant_db, report_id)
+    assert job.status is JobStatus.FAILED
+    assert "stopped" in (job.last_error or "")
+    assert len(bus.dead_letters) == 1
+
+
+async def test_a_lost_send_is_swept_up(tenant_db: TenantDb) -> None:
+    bus = FakeServiceBus(fail_sends=1)
+    queue = make_queue(tenant_db, bus)
+    with pytest.raises(ConnectionError):
+        await submit(tenant_db, queue)  # committed, not sent
+    assert bus.pending() == []
+    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
+        await session.execute(text("UPDATE jobs SET updated_at = now() - interval '5 minutes'"))
+        await session.commit()
+    assert await queue.sweep(older_than_s=60) == 1
+    assert len(bus.pending()) == 1
+    assert await queue.sweep(older_than_s=60) == 0  # marked dispatched
+
+
+async def test_an_unreadable_message_is_dead_lettered(tenant_db: TenantDb) -> None:
+    bus = FakeServiceBus()
+    bus.send_messages([ServiceBusMessage("not json", message_id="junk")])
+    assert await make_queue(tenant_db, bus).claim("w1") is None
+    assert [reason for _, reason, _ in bus.dead_letters] == ["unreadable"]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("LOGDAWG_TEST_SERVICEBUS_NAMESPACE"),
+    reason="set LOGDAWG_TEST_SERVICEBUS_NAMESPACE (and az login) to run against Service Bus",
+)
+async def test_against_a_real_namespace(tenant_db: TenantDb) -> None:
+    from azure.identity import DefaultAzureCredential
+    from azure.servicebus import ServiceBusClient
+
+    client: Any = ServiceBusClient(
+        os.environ["LOGDAWG_TEST_SERVICEBUS_NAMESPACE"], credential=DefaultAzureCredential()
+    )
+    queue = ServiceBusJobQueue(
+        tenant_db.sessions, client,
+        queue_name=os.environ.get("LOGDAWG_TEST_SERVICEBUS_QUEUE", "diagnosis-jobs"),
+        visibility_timeout_s=60, max_attempts=2, receive_wait_s=10,
+    )  # fmt: skip
+    report_id = await submit(tenant_db, queue)
+    claimed = await queue.claim("live")
+    assert claimed is not None and claimed.report_id == report_id
+    await process_job(tenant_db.sessions, queue, claimed)
+    await queue.aclose()
