@@ -423,8 +423,3 @@ async def _explain(
     report.category = answer.category
     report.diagnoser = answer.diagnoser
     report.usage = answer.usage
-
-
-def diagnose_log(log_data: dict[str, Any]) -> DiagnosisReport:
-    """The offline diagnosis without a repository (synchronous; no I/O)."""
-    return asyncio.run(diagnose(log_data)).report

@@ -280,7 +280,6 @@ class _Scanner:
         self.python_done = False
         self.pending_func: str | None = None
         self.pending_language: str | None = None
-        self.dotnet_inner = False
         self.expect_panic_message = False
 
     def add(
@@ -350,7 +349,6 @@ class _Scanner:
             return
         if m := _DOTNET_INNER.match(line):
             self.exception_index += 1
-            self.dotnet_inner = True
             self.exception(m["type"], m["msg"])
             return
         if _DOTNET_END_INNER.match(line):

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.git.cache import ResponseCache
-from app.git.http import HttpPolicy, ProviderHttp
+from app.git.http import HttpPolicy, RestClient
 from app.git.types import (
     CommitMeta,
     FileMeta,
@@ -43,7 +43,9 @@ def auth_headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Basic {basic}"}
 
 
-class AzureDevOpsClient:
+class AzureDevOpsClient(RestClient):
+    provider = "Azure DevOps"
+
     def __init__(
         self,
         token: str | None,
@@ -54,27 +56,20 @@ class AzureDevOpsClient:
         policy: HttpPolicy | None = None,
         transport: Any = None,
     ) -> None:
-        self._base_url = base_url
-        self.http = ProviderHttp(
-            provider="Azure DevOps",
+        # Requests carry whole URLs: the organisation is part of each repository's root.
+        super().__init__(
+            token,
             base_url="",
-            auth_headers={**auth_headers(token), "User-Agent": "log-dawg-cloud"},
-            token=token,
+            auth_headers=auth_headers(token),
             cache=cache,
             cache_scope=cache_scope,
             policy=policy,
             transport=transport,
         )
+        self._base_url = base_url
 
     def __repr__(self) -> str:
         return f"AzureDevOpsClient({self._base_url or API})"
-
-    @property
-    def requests(self) -> int:
-        return self.http.requests
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
 
     def _root(self, repo: RepoRef) -> str:
         collection = (self._base_url or f"{API}/{quote(repo.owner, safe='')}").rstrip("/")

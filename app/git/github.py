@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from app.git.cache import ResponseCache
 from app.git.diffs import hunk_ranges
-from app.git.http import HttpPolicy, ProviderHttp
+from app.git.http import HttpPolicy, RestClient
 from app.git.types import (
     BadCredentials,
     CommitMeta,
@@ -52,7 +52,9 @@ query($owner: String!, $name: String!, $expr: String!, $path: String!) {
 """
 
 
-class GitHubClient:
+class GitHubClient(RestClient):
+    provider = "GitHub"
+
     def __init__(
         self,
         token: str | None,
@@ -63,30 +65,19 @@ class GitHubClient:
         policy: HttpPolicy | None = None,
         transport: Any = None,
     ) -> None:
-        headers = {"X-GitHub-Api-Version": API_VERSION, "User-Agent": "log-dawg-cloud"}
+        headers = {"X-GitHub-Api-Version": API_VERSION}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self.http = ProviderHttp(
-            provider="GitHub",
+        super().__init__(
+            token,
             base_url=base_url or API,
             auth_headers=headers,
-            token=token,
             cache=cache,
             cache_scope=cache_scope,
             policy=policy,
             transport=transport,
         )
         self._trees: dict[str, list[FileMeta]] = {}
-
-    def __repr__(self) -> str:
-        return f"GitHubClient({self.http.base_url})"
-
-    @property
-    def requests(self) -> int:
-        return self.http.requests
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
 
     @staticmethod
     def _root(repo: RepoRef) -> str:

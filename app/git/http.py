@@ -267,3 +267,42 @@ class ProviderHttp:
 
 def _when(seconds: float) -> str:
     return datetime.fromtimestamp(time.time() + seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class RestClient:
+    """What the REST provider clients share: one ``ProviderHttp`` for their credential, its
+    request count, and closing it."""
+
+    provider = ""
+
+    def __init__(
+        self,
+        token: str | None,
+        *,
+        base_url: str,
+        auth_headers: dict[str, str],
+        cache: ResponseCache,
+        cache_scope: str,
+        policy: HttpPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.http = ProviderHttp(
+            provider=self.provider,
+            base_url=base_url,
+            auth_headers={**auth_headers, "User-Agent": "log-dawg-cloud"},
+            token=token,
+            cache=cache,
+            cache_scope=cache_scope,
+            policy=policy,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.http.base_url})"
+
+    @property
+    def requests(self) -> int:
+        return self.http.requests
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

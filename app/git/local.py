@@ -97,7 +97,9 @@ class LocalGitProvider:
         return sha
 
     async def _sha(self, repo: RepoRef, ref: str) -> str:
-        return await self.resolve_ref(repo, ref)
+        # A full SHA is used as given (git reports it if the object is missing), as the
+        # REST clients do; only names are resolved.
+        return ref if _FULL_SHA.match(ref) else await self.resolve_ref(repo, ref)
 
     async def list_files(self, repo: RepoRef, ref: str) -> list[FileMeta]:
         sha = await self._sha(repo, ref)
