@@ -40,7 +40,9 @@ class FakeServiceBus:
         assert queue_name == self.queue
         return self
 
-    def get_queue_receiver(self, queue_name: str, auto_lock_renewer: Any = None) -> FakeServiceBus:
+    def get_queue_receiver(
+        self, queue_name: str, auto_lock_renewer: Any = None, prefetch_count: int = 0
+    ) -> FakeServiceBus:
         assert queue_name == self.queue
         self.renewer = auto_lock_renewer
         return self
