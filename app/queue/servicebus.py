@@ -89,6 +89,7 @@ class ServiceBusJobQueue:
         self._receiver: Any = None
         self._renewer = AutoLockRenewer(max_lock_renewal_duration=visibility_timeout_s)
         self._in_flight: dict[uuid.UUID, _InFlight] = {}
+        self._receiver_lock = asyncio.Lock()
 
     # --- sending --------------------------------------------------------------------------
 
@@ -167,10 +168,13 @@ class ServiceBusJobQueue:
                 auto_lock_renewer=self._renewer,
                 prefetch_count=self._prefetch_count,
             )
-        received = await asyncio.to_thread(
-            self._receiver.receive_messages,
+        # While jobs are in flight, wait briefly: their settlements queue behind this call.
+        received = await self._on_receiver(
+            "receive_messages",
             max_message_count=limit,
-            max_wait_time=self._receive_wait_s,
+            max_wait_time=min(self._receive_wait_s, 1.0)
+            if self._in_flight
+            else self._receive_wait_s,
         )
         jobs = []
         for message in received or []:
@@ -180,20 +184,19 @@ class ServiceBusJobQueue:
         return jobs
 
     async def _claim_message(self, worker_id: str, message: Any) -> ClaimedJob | None:
-        receiver = self._receiver
         try:
             body = _body(message)
             job_id, org_id = uuid.UUID(body["job_id"]), uuid.UUID(body["org_id"])
         except (ValueError, KeyError, TypeError):
-            await asyncio.to_thread(
-                receiver.dead_letter_message, message, reason="unreadable",
+            await self._on_receiver(
+                "dead_letter_message", message, reason="unreadable",
                 error_description="the message is not a Log Dawg job",
             )  # fmt: skip
             return None
         async with tenant_session(self._factory, org_id) as session, session.begin():
             job = await session.get(Job, job_id, with_for_update=True)
             if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
-                await asyncio.to_thread(receiver.complete_message, message)
+                await self._on_receiver("complete_message", message)
                 return None
             if job.attempts >= job.max_attempts:
                 # The last attempt's worker died mid-job: give up, as the PostgreSQL queue does.
@@ -258,18 +261,24 @@ class ServiceBusJobQueue:
         flight = self._in_flight.pop(job_id, None)
         if flight is None or flight.outcome is None:
             return  # nothing decided: the lock expires and the message comes back
-        receiver, message = self._receiver, flight.message
+        message = flight.message
         kind, detail = flight.outcome
         if kind == "fail":
-            await asyncio.to_thread(
-                receiver.dead_letter_message, message, reason="failed",
+            await self._on_receiver(
+                "dead_letter_message", message, reason="failed",
                 error_description=str(detail)[:1000],
             )  # fmt: skip
             return
         if kind == "retry" and job is not None:
             at = datetime.now(UTC) + timedelta(seconds=float(detail))
             await self._send([(job.id, job.org_id, job.report_id, job.attempts)], at)
-        await asyncio.to_thread(receiver.complete_message, message)
+        await self._on_receiver("complete_message", message)
+
+    async def _on_receiver(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the receiver in a thread, one call at a time: the worker settles and receives
+        from several jobs at once, and the SDK's synchronous receiver is not thread-safe."""
+        async with self._receiver_lock:
+            return await asyncio.to_thread(getattr(self._receiver, method), *args, **kwargs)
 
     async def aclose(self) -> None:
         self._renewer.close()
