@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import problems
-from app.api.limits import BodySizeLimit
+from app.api.limits import BodySizeLimit, JsonGuard
 from app.api.routes import health, logs, reports, repositories
 from app.bootstrap import Platform, bootstrap
 from app.settings import Settings, get_settings
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     if platform is not None:
         app.state.platform = platform
     problems.install(app)
+    app.add_middleware(JsonGuard)  # inside the size limit: it reads only bounded bodies
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(logs.router)

@@ -11,7 +11,7 @@ from app.analysis.fingerprint import fingerprint
 from app.analysis.logs import parse_log
 from app.api.deps import CurrentOrg, PlatformDep, QueueDep, SessionDep
 from app.api.schemas import DiagnoseAccepted, DiagnoseRequest, DiagnosisStatus
-from app.db.models import Repository
+from app.db.models import ReportStatus, Repository
 from app.services import reports, repositories
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
@@ -110,4 +110,5 @@ async def diagnosis_status(diagnosis_id: uuid.UUID, session: SessionDep) -> Diag
         attempts=report.attempts,
         error=report.error,
         report_url=_report_url(report.id),
+        diagnosis_result=report.report_data if report.status is ReportStatus.COMPLETE else None,
     )
