@@ -53,8 +53,11 @@ class Settings(BaseSettings):
     # API processes `logdawg up` starts (uvicorn --workers); one per core is a good start.
     api_workers: int = Field(default=1, ge=1, le=64)
     # Connections each process keeps to PostgreSQL (and how many more it may open at a peak).
-    database_pool_size: int = Field(default=10, ge=1, le=200)
-    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    # An ingest holds a connection for one statement, so 20 serve many concurrent clients
+    # (a worker keeps at least LOGDAWG_WORKER_CONCURRENCY + 4). Overflow connections are
+    # opened and closed under load, which costs more than waiting for a pooled one.
+    database_pool_size: int = Field(default=20, ge=1, le=200)
+    database_max_overflow: int = Field(default=0, ge=0, le=200)
     local_org_slug: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
 
     # Queue

@@ -14,7 +14,9 @@ from app.db.session import tenant_session
 from app.queue.base import JobQueue
 
 
-def get_platform(request: Request) -> Platform:
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def``
+# dependency in a worker thread, a thread hop per dependency per request.
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
@@ -22,7 +24,7 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_current_org(platform: PlatformDep) -> uuid.UUID:
+async def get_current_org(platform: PlatformDep) -> uuid.UUID:
     # Until sign-in exists, every request acts for the local organisation.
     if platform.local_org_id is None:
         raise HTTPException(401, "Authentication is required.")
@@ -40,7 +42,7 @@ async def get_session(platform: PlatformDep, org_id: CurrentOrg) -> AsyncIterato
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_queue(platform: PlatformDep) -> JobQueue:
+async def get_queue(platform: PlatformDep) -> JobQueue:
     return platform.queue
 
 

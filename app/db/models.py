@@ -261,6 +261,22 @@ class ReportOccurrence(Base):
     )
 
 
+class ReportGroup(Base):
+    """The grouping decision: the report that repeats of one error (fingerprint, repository
+    and commit, joined into ``group_key``) are counted on. Written by ``logdawg_submit_log``."""
+
+    __tablename__ = "report_groups"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        index=True,
+    )
+
+
 class CodeMappingRule(Base):
     """A learned stack-root → source-root rule of a repository (``/app/`` → ``""``): later
     diagnoses map frames with it directly."""
@@ -310,4 +326,5 @@ TENANT_TABLES = (
     "report_occurrences",
     "code_mappings",
     "git_cache",
+    "report_groups",
 )

@@ -50,6 +50,10 @@ class PostgresJobQueue:
     def visibility_timeout_s(self) -> float:
         return self._visibility_timeout_s
 
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts
+
     async def enqueue(
         self, session: AsyncSession, *, org_id: uuid.UUID, report_id: uuid.UUID
     ) -> uuid.UUID:
@@ -133,6 +137,9 @@ class PostgresJobQueue:
 
     async def publish(self, session: AsyncSession) -> None:
         return None  # the committed row is the message
+
+    async def dispatch(self, jobs: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> None:
+        return None  # the committed rows are the messages
 
     async def acknowledge(self, job: ClaimedJob) -> None:
         return None  # settled by the row update in the caller's transaction

@@ -2,20 +2,26 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.analysis.fingerprint import fingerprint
 from app.analysis.logs import parse_log
-from app.api.deps import CurrentOrg, PlatformDep, QueueDep, SessionDep
+from app.analysis.models import ParsedLog
+from app.api.deps import CurrentOrg, PlatformDep, SessionDep
 from app.api.schemas import DiagnoseAccepted, DiagnoseRequest, DiagnosisStatus
-from app.db.models import ReportStatus, Repository
-from app.services import reports, repositories
+from app.db.models import ReportStatus
+from app.services import reports
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
 logger = logging.getLogger(__name__)
+
+# Logs up to this size are parsed on the event loop (well under a millisecond); larger ones
+# in a thread, so one big log does not hold up the other requests.
+INLINE_PARSE_CHARS = 32 * 1024
 
 
 def _status_url(report_id: uuid.UUID) -> str:
@@ -26,21 +32,14 @@ def _report_url(report_id: uuid.UUID) -> str:
     return f"/api/v1/reports/{report_id}"
 
 
-async def _repository_for(session: SessionDep, requested: uuid.UUID | None) -> uuid.UUID | None:
-    if requested is not None:
-        if await session.get(Repository, requested) is None:
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("body", "repository_id"),
-                        "msg": f"no repository {requested} in this organisation",
-                        "type": "value_error",
-                    }
-                ]
-            )
-        return requested
-    registered = await repositories.list_repositories(session)
-    return registered[0].id if len(registered) == 1 else None
+async def _parse(log_data: dict[str, Any]) -> ParsedLog:
+    content = log_data["content"]
+    size = len(content) if isinstance(content, str) else INLINE_PARSE_CHARS + 1
+    args = (content,)
+    kwargs = {"source": log_data.get("source"), "metadata": log_data["metadata"]}
+    if size <= INLINE_PARSE_CHARS:
+        return parse_log(*args, **kwargs)
+    return await run_in_threadpool(parse_log, *args, **kwargs)
 
 
 @router.post(
@@ -50,49 +49,61 @@ async def _repository_for(session: SessionDep, requested: uuid.UUID | None) -> u
 )
 async def diagnose(
     body: DiagnoseRequest,
-    session: SessionDep,
-    queue: QueueDep,
     org_id: CurrentOrg,
     platform: PlatformDep,
+    request: Request,
     response: Response,
 ) -> DiagnoseAccepted:
     """Accept a log for diagnosis. The report and its job are committed together before the
     202, so an accepted log is never lost. A repeat of an error diagnosed within the grouping
-    window answers 200 with the existing report, whose occurrence count went up."""
+    window answers 200 with the existing report, whose occurrence count went up.
+
+    The request decides only what its answer needs: the fingerprint (for the repeat answer),
+    then one autocommitted statement writes the report, its job and the grouping decision.
+    The diagnosis itself parses the log again in the worker."""
     log_data = body.log_data.model_dump(mode="json")
-    repo_id = await _repository_for(session, body.repository_id)
-    parsed = await run_in_threadpool(
-        parse_log, log_data["content"], source=log_data.get("source"), metadata=log_data["metadata"]
-    )
-    submitted = await reports.submit_log(
-        session,
-        queue,
-        org_id=org_id,
-        log_data=log_data,
-        source=body.log_data.source,
-        repo_id=repo_id,
-        fingerprint=fingerprint(parsed),
-        commit=parsed.commit,
-        window_s=platform.settings.grouping_window_s,
-    )
-    await session.commit()
+    parsed = await _parse(log_data)
+    settings = platform.settings
     try:
-        await queue.publish(session)
-    except Exception:
-        # The job is committed; the workers' sweep sends it if this could not.
-        logger.warning("could not hand job for report %s to the broker", submitted.report.id,
-                       exc_info=True)  # fmt: skip
-    report = submitted.report
-    response.headers["Location"] = _report_url(report.id)
+        submitted = await reports.accept_log(
+            platform.sessions,
+            org_id=org_id,
+            log_data=log_data,
+            source=body.log_data.source,
+            repo_id=body.repository_id,
+            fingerprint=fingerprint(parsed),
+            commit=parsed.commit,
+            window_s=settings.grouping_window_s,
+            max_attempts=settings.job_max_attempts,
+            request_id=getattr(request.state, "request_id", None),
+        )
+    except reports.UnknownRepository:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "repository_id"),
+                    "msg": f"no repository {body.repository_id} in this organisation",
+                    "type": "value_error",
+                }
+            ]
+        ) from None
+    if submitted.job_id is not None:
+        try:
+            await platform.queue.dispatch([(submitted.job_id, org_id, submitted.report_id)])
+        except Exception:
+            # The job is committed; the workers' sweep sends it if this could not.
+            logger.warning("could not hand job for report %s to the broker",
+                           submitted.report_id, exc_info=True)  # fmt: skip
+    response.headers["Location"] = _report_url(submitted.report_id)
     if submitted.repeat:
         response.status_code = status.HTTP_200_OK
     return DiagnoseAccepted(
-        diagnosis_id=report.id,
-        status=report.status,
-        status_url=_status_url(report.id),
-        report_url=_report_url(report.id),
+        diagnosis_id=submitted.report_id,
+        status=submitted.status,
+        status_url=_status_url(submitted.report_id),
+        report_url=_report_url(submitted.report_id),
         repeat=submitted.repeat,
-        occurrence_count=report.occurrence_count,
+        occurrence_count=submitted.occurrence_count,
     )
 
 
