@@ -137,18 +137,42 @@ class Worker:
                     await self._sweep()
                 self.wake.clear()
                 free = self.concurrency - len(self.in_flight)
-                claimed = await self._claim(free)
-                for job in claimed:
-                    task = asyncio.create_task(self._run_job(job))
-                    self.in_flight[task] = job
-                if claimed and len(claimed) == free:
+                claimed = self._start(await self._claim(free))
+                if claimed and claimed == free:
                     continue  # full; the next turn waits for a slot
+                # Registered for a NOTIFY, one more look catches a job that arrived before.
+                if (
+                    free > claimed
+                    and await self._register_waiter()
+                    and self._start(await self._claim(free - claimed))
+                ):
+                    continue
                 await self._wait(stop, settings.worker_poll_interval_s)
         finally:
             await self._drain()
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+            if isinstance(self.platform.queue, PostgresJobQueue):
+                with contextlib.suppress(Exception):
+                    await self.platform.queue.unregister_waiter(self.worker_id)
+
+    def _start(self, jobs: list[ClaimedJob]) -> int:
+        for job in jobs:
+            task = asyncio.create_task(self._run_job(job))
+            self.in_flight[task] = job
+        return len(jobs)
+
+    async def _register_waiter(self) -> bool:
+        queue = self.platform.queue
+        if not isinstance(queue, PostgresJobQueue):
+            return False
+        try:
+            await queue.register_waiter(self.worker_id)
+        except Exception:
+            logger.warning("could not register for wake-ups; polling", exc_info=True)
+            return False
+        return True
 
     async def _claim(self, free: int) -> list[ClaimedJob]:
         if free <= 0:

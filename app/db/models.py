@@ -261,6 +261,16 @@ class ReportOccurrence(Base):
     )
 
 
+class QueueWaiter(Base):
+    """An idle PostgreSQL-queue worker waiting for a NOTIFY; the next new job's trigger takes
+    these rows away as it notifies (see migration 0006). Worker ids only, no tenant data."""
+
+    __tablename__ = "queue_waiters"
+
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    since: Mapped[datetime] = _now()
+
+
 class ReportGroup(Base):
     """The grouping decision: the report that repeats of one error (fingerprint, repository
     and commit, joined into ``group_key``) are counted on. Written by ``logdawg_submit_log``."""

@@ -87,6 +87,23 @@ class PostgresJobQueue:
             ).all()
         return [claimed(row, worker_id) for row in rows]
 
+    async def register_waiter(self, worker_id: str) -> None:
+        """Ask for a NOTIFY on the next new job (an idle worker, before its last look)."""
+        async with self._factory() as session, session.begin():
+            await session.execute(
+                text(
+                    "INSERT INTO queue_waiters (worker_id) VALUES (:worker) "
+                    "ON CONFLICT (worker_id) DO UPDATE SET since = now()"
+                ),
+                {"worker": worker_id},
+            )
+
+    async def unregister_waiter(self, worker_id: str) -> None:
+        async with self._factory() as session, session.begin():
+            await session.execute(
+                text("DELETE FROM queue_waiters WHERE worker_id = :worker"), {"worker": worker_id}
+            )
+
     async def renew(self, jobs: Sequence[ClaimedJob]) -> set[uuid.UUID]:
         held: set[uuid.UUID] = set()
         by_worker: dict[str, list[ClaimedJob]] = {}
