@@ -40,7 +40,12 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    settings = Settings(api_host=args.host, api_port=args.port, data_dir=args.data_dir)
+    settings = Settings(
+        api_host=args.host,
+        api_port=args.port,
+        data_dir=args.data_dir,
+        **({"api_workers": args.api_workers} if args.api_workers else {}),
+    )
     app_url, owner_url, embedded = database_urls(settings)
     where = (
         f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"
@@ -67,6 +72,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         settings.api_host,
         "--port",
         str(settings.api_port),
+        # LOGDAWG_API_WORKERS processes share the port (one per core is a good start).
+        "--workers",
+        str(settings.api_workers),
     ]
     worker = [sys.executable, "-m", "worker"]
     # Our own interpreter and modules; no user input reaches the command lines.
@@ -127,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--data-dir", type=Path, default=Path(".logdawg"))
+    up.add_argument(
+        "--api-workers", type=int, default=None,
+        help="API processes (default: LOGDAWG_API_WORKERS, else 1)",
+    )  # fmt: skip
     up.set_defaults(func=cmd_up)
     mig = sub.add_parser("migrate", help="apply (up) or revert (down) schema migrations")
     mig.add_argument("direction", choices=["up", "down"])

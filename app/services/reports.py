@@ -13,9 +13,9 @@ from typing import Any
 from psycopg.rows import namedtuple_row
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db.models import Report, ReportOccurrence, ReportStatus
+from app.db.models import STATUS_CODES, Report, ReportOccurrence, ReportStatus
 
 
 class InvalidCursor(ValueError):
@@ -180,6 +180,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidCursor("the cursor is not one this API handed out") from exc
 
 
+# The columns a list row shows; the full ``report_data`` (kilobytes per row) and the log are
+# left in the database, and the title and error type are read out of ``report_data`` there.
+_SUMMARY = (
+    Report.id,
+    Report.org_id,
+    Report.status,
+    Report.created_at,
+    Report.completed_at,
+    Report.repo_id,
+    Report.commit_hash,
+    Report.fingerprint,
+    Report.source,
+    Report.occurrence_count,
+)
+
+
 async def list_reports(
     session: AsyncSession,
     *,
@@ -187,19 +203,32 @@ async def list_reports(
     status: ReportStatus | None = None,
     cursor: str | None = None,
 ) -> tuple[list[Report], str | None]:
-    """Newest first, keyset-paginated. Row-level security limits it to the session's org."""
+    """Newest first, keyset-paginated. Row-level security limits it to the session's org.
+
+    Each filter has an index that ends in the keyset order (``ix_reports_org_created``,
+    ``ix_reports_org_status_created``), so any page of any filter reads ``limit + 1`` index
+    entries. The rows carry the summary columns only: ``report_data`` holds just ``title``
+    and ``error_type``, ``log_data`` is not loaded."""
     query = (
-        select(Report)
-        .options(defer(Report.log_data))
+        select(
+            *_SUMMARY,
+            Report.report_data["title"].astext.label("title"),
+            Report.report_data["error_type"].astext.label("error_type"),
+        )
         .order_by(Report.created_at.desc(), Report.id.desc())
         .limit(limit + 1)
     )
     if status is not None:
-        query = query.where(Report.status == status)
+        query = query.where(Report.status_code == STATUS_CODES[status])
     if cursor is not None:
         created_at, report_id = decode_cursor(cursor)
         query = query.where(tuple_(Report.created_at, Report.id) < tuple_(created_at, report_id))
-    rows = list((await session.scalars(query)).all())
+    rows = []
+    for row in (await session.execute(query)).all():
+        report = Report(**{column.key: getattr(row, column.key) for column in _SUMMARY})
+        summary = {"title": row.title, "error_type": row.error_type}
+        set_committed_value(report, "report_data", summary)
+        rows.append(report)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 

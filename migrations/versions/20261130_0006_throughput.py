@@ -21,6 +21,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NOTIFY_CHANNEL = "logdawg_jobs"
+# As app.db.models.STATUS_CODE_SQL at this revision (a migration does not import the models).
+STATUS_CODE_SQL = (
+    "CASE status WHEN 'pending' THEN 0 WHEN 'running' THEN 1 WHEN 'complete' THEN 2 "
+    "WHEN 'failed' THEN 3 END"
+)
 
 
 def _app_role() -> str:
@@ -136,6 +141,27 @@ def upgrade() -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION logdawg_notify_jobs()"
     )
     _ingest(role)
+    # The reports list: every filter's index ends in the keyset order (created_at, id), so a
+    # page of any filter, at any depth, reads limit + 1 entries. The status index lacked
+    # ``id``; the fingerprint index served the grouping look-up, which report_groups took over.
+    # Under row-level security a filter is an index condition only if its operator is
+    # leakproof; enum equality is not, so the status filter goes through a number.
+    op.add_column(
+        "reports",
+        sa.Column(
+            "status_code",
+            sa.SmallInteger(),
+            sa.Computed(STATUS_CODE_SQL, persisted=True),
+            nullable=False,
+        ),
+    )
+    op.drop_index("ix_reports_org_status", table_name="reports")
+    op.drop_index("ix_reports_org_fingerprint", table_name="reports")
+    op.create_index(
+        "ix_reports_org_status_created",
+        "reports",
+        ["org_id", "status_code", sa.text("created_at DESC"), sa.text("id DESC")],
+    )
     for signature in (
         "logdawg_claim_jobs(text, double precision, integer)",
         "logdawg_renew_jobs(text, double precision, uuid[], integer[])",
@@ -261,6 +287,12 @@ def _ingest(role: str) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_reports_org_status_created", table_name="reports")
+    op.drop_column("reports", "status_code")
+    op.create_index(
+        "ix_reports_org_fingerprint", "reports", ["org_id", "fingerprint", sa.text("created_at DESC")]
+    )
+    op.create_index("ix_reports_org_status", "reports", ["org_id", "status", sa.text("created_at DESC")])
     op.execute(f"DROP FUNCTION IF EXISTS {SUBMIT_SIGNATURE}")
     op.drop_table("report_groups")
     op.execute("DROP TRIGGER IF EXISTS jobs_notify ON jobs")
