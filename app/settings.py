@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # opened and closed under load, which costs more than waiting for a pooled one.
     database_pool_size: int = Field(default=20, ge=1, le=200)
     database_max_overflow: int = Field(default=0, ge=0, le=200)
+    # /docs, /redoc and /openapi.json; turn off where the API should not describe itself.
+    docs_enabled: bool = True
+    # Log lines: JSON objects (with the request id) or plain text for a terminal.
+    log_format: Literal["json", "text"] = "json"
     local_org_slug: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
 
     # Queue

@@ -20,6 +20,7 @@ import uuid
 from app.bootstrap import Platform, bootstrap
 from app.git.cache import MemoryCache
 from app.llm.diagnosers import build_diagnoser, config_from_settings
+from app.observability import configure_logging, request_id_var
 from app.queue.base import ClaimedJob
 from app.queue.postgres import NOTIFY_CHANNEL, PostgresJobQueue
 from app.services.code_context import EngineRunner
@@ -45,7 +46,16 @@ def diagnose_for(platform: Platform) -> Diagnose:
 
 
 async def handle(platform: Platform, job: ClaimedJob, diagnose: Diagnose) -> None:
-    """Run one claimed job and log its outcome (the function the loop hands every job to)."""
+    """Run one claimed job and log its outcome (the function the loop hands every job to).
+    Its log lines carry the id of the request that submitted the log."""
+    token = request_id_var.set(job.request_id)
+    try:
+        await _handle(platform, job, diagnose)
+    finally:
+        request_id_var.reset(token)
+
+
+async def _handle(platform: Platform, job: ClaimedJob, diagnose: Diagnose) -> None:
     status = await process_job(
         platform.sessions,
         platform.queue,
@@ -271,8 +281,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    configure_logging(settings.log_format)
 
     async def _main() -> None:
         stop = asyncio.Event()
