@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -111,6 +112,22 @@ def _unavailable(request: Request) -> JSONResponse:
     return response
 
 
+async def _driver(request: Request, exc: Exception) -> JSONResponse:
+    """Errors of the driver itself (the ingest statement runs on it directly)."""
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        logger.warning("database unavailable on %s %s (%s)", request.method, request.url.path,
+                       type(exc).__name__)  # fmt: skip
+        return _unavailable(request)
+    if isinstance(exc, psycopg.IntegrityError):
+        return problem(
+            409,
+            "The request conflicts with a concurrent change of the same resource; "
+            "reload it and try again.",
+            instance=request.url.path,
+        )
+    return await _unexpected(request, exc)
+
+
 async def _pool_timeout(request: Request, exc: sa_exc.TimeoutError) -> JSONResponse:
     logger.warning("no database connection free on %s %s", request.method, request.url.path)
     return _unavailable(request)
@@ -135,6 +152,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(sa_exc.DBAPIError, _database)  # type: ignore[arg-type]
     app.add_exception_handler(sa_exc.TimeoutError, _pool_timeout)  # type: ignore[arg-type]
+    app.add_exception_handler(psycopg.Error, _driver)
     app.add_exception_handler(orm_exc.StaleDataError, _gone)
     app.add_exception_handler(orm_exc.ObjectDeletedError, _gone)
     app.add_exception_handler(Exception, _unexpected)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -154,13 +155,19 @@ async def accept_log(
         async with bind.connect() as conn:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
-            await driver.set_autocommit(True)
             try:
+                await driver.set_autocommit(True)
                 cursor = driver.cursor(row_factory=namedtuple_row)
                 await cursor.execute(_SUBMIT_PSYCOPG, params)
                 row = await cursor.fetchone()
-            finally:
                 await driver.set_autocommit(False)
+            except psycopg.Error:
+                if driver.broken or driver.closed:
+                    # The server went away (a restart): as SQLAlchemy does on a disconnect,
+                    # retire this connection and every other pooled one of that server.
+                    await conn.invalidate()
+                    await bind.dispose(close=False)
+                raise
         return _submitted(row)
     async with sessions() as session, session.begin():
         return _submitted((await session.execute(_SUBMIT, params)).one())
