@@ -41,7 +41,7 @@ SELECT gen_random_uuid(), %(org)s,
                     'line', i, 'function', md5((g * i)::text))) FROM generate_series(1, 12) i))
        END,
        CASE WHEN g %% 100 < 97 THEN now() - make_interval(secs => g) END
-FROM generate_series(%(start)s, %(stop)s) g
+FROM generate_series(%(start)s::integer, %(stop)s::integer) g
 """
 
 
@@ -67,6 +67,42 @@ def seed(conninfo: str, rows: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+PLAN = """
+EXPLAIN (ANALYZE, FORMAT JSON)
+SELECT id, status, created_at, completed_at, repo_id, commit_hash, fingerprint, source,
+       occurrence_count, report_data->>'title', report_data->>'error_type'
+FROM reports WHERE {where} ORDER BY created_at DESC, id DESC LIMIT 21
+"""
+
+
+def plans(db, cursor: str, org: str) -> None:  # type: ignore[no-untyped-def]
+    """The server's side alone: each case's plan and execution time, as the application role
+    under row-level security (what the API's query becomes)."""
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    created, report_id = raw.split("|", 1)
+    keyset = f"(created_at, id) < ('{created}'::timestamptz, '{report_id}'::uuid)"
+    conninfo = db.app_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT set_config('app.current_org', %s, false)", (org,))
+        for name, where in (
+            ("first page", "true"),
+            ("deep cursor page", keyset),
+            ("status=failed", "status_code = 3"),
+            ("status=running (no rows)", "status_code = 1"),
+            ("status=failed, deep cursor", f"status_code = 3 AND {keyset}"),
+        ):
+            times = []
+            for _ in range(20):
+                row = conn.execute(PLAN.format(where=where)).fetchone()
+                assert row is not None
+                plan = row[0][0]
+                times.append(plan["Execution Time"])
+            node = plan["Plan"]["Plans"][0]
+            rows = int(plan["Plan"]["Actual Rows"])
+            print(f"  server: {name:26s} {node['Node Type']} on {node.get('Index Name')}, "
+                  f"{rows} rows, median {statistics.median(times):.2f} ms")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -75,6 +111,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as raw, database(Path(raw)) as db:
         tmp = Path(raw)
         cursor = seed(db.superuser_conninfo(db.database), args.rows)
+        with psycopg.connect(db.superuser_conninfo(db.database)) as conn:
+            org = conn.execute("SELECT id::text FROM organisations").fetchone()
+        assert org is not None
+        plans(db, cursor, org[0])
         api = start_api(platform_env(db, tmp), 18751, tmp / "api.log")
         cases = {
             "first page": {},
