@@ -45,7 +45,13 @@ async def _parse(log_data: dict[str, Any]) -> ParsedLog:
 @router.post(
     "/diagnose",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={200: {"description": "A repeat of an error diagnosed within the window."}},
+    responses={
+        200: {
+            "description": "A repeat of an error diagnosed within the window: the existing "
+            "report, its occurrence count raised.",
+            "model": DiagnoseAccepted,
+        }
+    },
 )
 async def diagnose(
     body: DiagnoseRequest,
