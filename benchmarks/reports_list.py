@@ -12,7 +12,6 @@ including a status with no rows. Target: p99 < 20 ms for each.
 from __future__ import annotations
 
 import argparse
-import base64
 import statistics
 import tempfile
 import time
@@ -58,13 +57,12 @@ def seed(conninfo: str, rows: int) -> str:
         conn.execute("VACUUM ANALYZE reports")
         print(f"seeded {rows} reports in {time.perf_counter() - started:.0f} s")
         deep = conn.execute(
-            "SELECT created_at, id FROM reports ORDER BY created_at DESC, id DESC "
-            "OFFSET %s LIMIT 1",
+            "SELECT (extract(epoch FROM created_at) * 1000000)::bigint, id FROM reports "
+            "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
             (int(rows * 0.9),),
         ).fetchone()
     assert deep is not None
-    raw = f"{deep[0].isoformat()}|{deep[1]}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{deep[0]}_{deep[1]}"  # as app.services.reports.encode_cursor
 
 
 PLAN = """
@@ -78,9 +76,9 @@ FROM reports WHERE {where} ORDER BY created_at DESC, id DESC LIMIT 21
 def plans(db, cursor: str, org: str) -> None:  # type: ignore[no-untyped-def]
     """The server's side alone: each case's plan and execution time, as the application role
     under row-level security (what the API's query becomes)."""
-    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    created, report_id = raw.split("|", 1)
-    keyset = f"(created_at, id) < ('{created}'::timestamptz, '{report_id}'::uuid)"
+    micros, report_id = cursor.split("_", 1)
+    created = f"to_timestamp({micros}::numeric / 1000000)"
+    keyset = f"(created_at, id) < ({created}, '{report_id}'::uuid)"
     conninfo = db.app_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT set_config('app.current_org', %s, false)", (org,))

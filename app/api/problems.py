@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import exc as orm_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +65,29 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     )
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route serves on this path (Starlette names only the first route's)."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     response = problem(exc.status_code, detail, instance=request.url.path)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405 and (allowed := _allowed(request)):
+        response.headers["Allow"] = allowed
     return response
 
 

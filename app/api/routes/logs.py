@@ -5,7 +5,6 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.analysis.fingerprint import fingerprint
@@ -50,7 +49,8 @@ async def _parse(log_data: dict[str, Any]) -> ParsedLog:
             "description": "A repeat of an error diagnosed within the window: the existing "
             "report, its occurrence count raised.",
             "model": DiagnoseAccepted,
-        }
+        },
+        404: {"description": "No repository `repository_id` in this organisation."},
     },
 )
 async def diagnose(
@@ -84,14 +84,9 @@ async def diagnose(
             request_id=getattr(request.state, "request_id", None),
         )
     except reports.UnknownRepository:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", "repository_id"),
-                    "msg": f"no repository {body.repository_id} in this organisation",
-                    "type": "value_error",
-                }
-            ]
+        # As for any resource of another organisation (or none): 404, and nothing written.
+        raise HTTPException(
+            404, f"No repository {body.repository_id} in this organisation (repository_id)."
         ) from None
     if submitted.job_id is not None:
         try:

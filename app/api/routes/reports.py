@@ -35,7 +35,14 @@ async def list_reports(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     status: ReportStatus | None = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=60,
+            pattern=reports.CURSOR_PATTERN,
+            description="`next_cursor` of the previous page.",
+        ),
+    ] = None,
 ) -> ReportPage:
     """The organisation's reports, newest first."""
     try:
