@@ -20,7 +20,9 @@ for _ in $(seq 1 120); do
   curl -fs "http://127.0.0.1:$port/readyz" > /dev/null 2>&1 && break
   sleep 0.5
 done
-.venv/bin/schemathesis run "http://127.0.0.1:$port/openapi.json" \
+root=$(pwd)
+cd "$data"  # its example cache (.schemathesis/) stays out of the checkout
+"$root/.venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
   --checks all --seed "${SCHEMATHESIS_SEED:-20261130}" --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \
   --generation-deterministic --request-timeout 10 \
   --generation-allow-x00 false --generation-codec utf-8 "$@"
