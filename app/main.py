@@ -9,7 +9,10 @@ from fastapi import FastAPI
 
 from app.api import problems
 from app.api.limits import BodySizeLimit
-from app.api.routes import health, logs, reports, repositories
+from app.api.routes import access, api_keys, health, ingest, logs, reports, repositories
+from app.auth import dev_issuer
+from app.auth.authenticate import Authentication
+from app.auth.setup import install_access
 from app.bootstrap import Platform, bootstrap
 from app.settings import Settings, get_settings
 
@@ -26,9 +29,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             return
         owned = await bootstrap(settings)
         app.state.platform = owned
+        access = install_access(app, owned)
         try:
             yield
         finally:
+            await access.aclose()
             await owned.aclose()
 
     app = FastAPI(
@@ -39,10 +44,18 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     )
     if platform is not None:
         app.state.platform = platform
+        install_access(app, platform)
     problems.install(app)
+    # Outermost first: the size limit, then authentication before any body is judged.
+    app.add_middleware(Authentication)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
+    app.include_router(access.router)
+    app.include_router(api_keys.router)
+    app.include_router(ingest.router)
     app.include_router(logs.router)
     app.include_router(reports.router)
     app.include_router(repositories.router)
+    if settings.auth_provider == "dev":
+        app.include_router(dev_issuer.router)
     return app
