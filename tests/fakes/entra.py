@@ -83,7 +83,7 @@ def fake_entra() -> Iterator[FakeEntra]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             entra.requests.append(self.path)
             parts = self.path.strip("/").split("/")
             if self.path.endswith("/v2.0/.well-known/openid-configuration"):
