@@ -403,3 +403,22 @@ async def test_auth_config_for_the_dev_issuer(tenancy: Tenancy) -> None:
     assert me.json()["user"]["display_name"] == "Ada"
     keys = (await tenancy.client.get("/dev-issuer/keys")).json()["keys"]
     assert keys[0]["kty"] == "RSA" and "d" not in keys[0]  # the public half only
+
+
+async def test_generic_ingest_bad_bodies_are_422_and_store_nothing(
+    client: httpx.AsyncClient, tenant_db: TenantDb
+) -> None:
+    for body, headers in (
+        (b"boom\x00here", {}),
+        (b"\xff\xfe not utf-8", {"Content-Type": "text/plain"}),
+        (b'{"message": "a\\u0000b"}', {"Content-Type": "application/json"}),
+        (b'{"message": ', {"Content-Type": "application/json"}),
+    ):
+        response = await client.post("/api/v1/ingest/generic", content=body, headers=headers)
+        assert response.status_code == 422, (body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    async with as_owner(tenant_db):
+        assert await tenant_db.conn.scalar(text("SELECT count(*) FROM reports")) == 0
+    # Text without a content type is text, not malformed JSON.
+    plain = await client.post("/api/v1/ingest/generic", content=b"Fatal error: out of memory")
+    assert plain.status_code == 202, plain.text
