@@ -16,7 +16,10 @@ import pulumi_azure_native as az
 
 from infra.components.base import Context, child
 
-API_HEALTH = "/readyz"
+# App Service's health check is liveness: an instance that stops answering is replaced. The
+# pipeline gates deploys on /readyz (this build's SHA and the schema head) instead, so a
+# database blip does not make App Service recycle every instance at once.
+API_HEALTH = "/healthz"
 WORKER_HEALTH = "/healthz"
 WORKER_HEALTH_PORT = "8080"
 API_PORT = "8000"
@@ -136,6 +139,11 @@ class Apps(pulumi.ComponentResource):
         if profile.worker_autoscale and args.queue_metric_resource_id is not None:
             self.autoscale = self._autoscale(f"{name}-worker-autoscale", ctx, args)
         self.api_url = pulumi.Output.concat("https://", self.api.default_host_name)
+        self.staging_url: pulumi.Output[str] = (
+            pulumi.Output.concat("https://", self.staging.default_host_name)
+            if self.staging is not None
+            else pulumi.Output.from_input("")
+        )
         self.register_outputs({"api_url": self.api_url})
 
     def _plan(self, name: str, ctx: Context) -> az.web.AppServicePlan:
