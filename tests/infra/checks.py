@@ -64,6 +64,12 @@ def _app(stack: Stack, suffix: str) -> Declared:
     return found[0]
 
 
+def _by_id(stack: Stack, resource_id: str) -> Declared:
+    found = [r for r in stack.resources if r.id == resource_id]
+    assert len(found) == 1, f"{resource_id} is not a resource of this stack"
+    return found[0]
+
+
 def _settings(resource: Declared) -> dict[str, Any]:
     return {s["name"]: s["value"] for s in resource.inputs["siteConfig"]["appSettings"]}
 
@@ -86,7 +92,7 @@ def private_endpoints_use_the_documented_zones(stack: Stack) -> None:
         (connection,) = endpoint.inputs["privateLinkServiceConnections"]
         (group_id,) = connection["groupIds"]
         assert group_id in PRIVATE_DNS_ZONES, f"{endpoint.name}: unknown group id {group_id}"
-        target = stack.by_id(connection["privateLinkServiceId"]).type
+        target = _by_id(stack, connection["privateLinkServiceId"]).type
         expected_target = {
             "postgresqlServer": "azure-native:dbforpostgresql:Server",
             "vault": "azure-native:keyvault:Vault",
@@ -94,7 +100,7 @@ def private_endpoints_use_the_documented_zones(stack: Stack) -> None:
         }[group_id]
         assert target == expected_target, (endpoint.name, group_id, target)
         (dns,) = [g for g in groups if g.name == f"{endpoint.name}-dns"]
-        zone = stack.by_id(dns.inputs["privateDnsZoneConfigs"][0]["privateDnsZoneId"])
+        zone = _by_id(stack, dns.inputs["privateDnsZoneConfigs"][0]["privateDnsZoneId"])
         assert zone.inputs["privateZoneName"] == PRIVATE_DNS_ZONES[group_id], (
             endpoint.name,
             zone.inputs["privateZoneName"],
@@ -120,7 +126,9 @@ def roles_are_the_documented_least_privilege_ones(stack: Stack) -> None:
         assert guid in by_guid, f"{assignment.name}: {guid} is not one of the documented roles"
         assert inputs["roleDefinitionId"].startswith("/subscriptions/"), inputs["roleDefinitionId"]
         assert inputs["principalId"] in who, (assignment.name, inputs["principalId"])
-        granted[who[inputs["principalId"]]].add((by_guid[guid], stack.by_id(inputs["scope"]).type))
+        granted[who[inputs["principalId"]]].add(
+            (by_guid[guid], _by_id(stack, inputs["scope"]).type)
+        )
     common = {
         ("AcrPull", "azure-native:containerregistry:Registry"),
         ("Key Vault Secrets User", "azure-native:keyvault:Vault"),
