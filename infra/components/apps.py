@@ -96,9 +96,10 @@ class Apps(pulumi.ComponentResource):
             args, args.api_identity, "logdawg-api", API_HEALTH,
             {**args.api_settings, "WEBSITES_PORT": API_PORT}, profile.app_instances,
         )  # fmt: skip
-        # With a staging slot, the pipeline deploys images by slot swap; Pulumi must not
-        # undo a swap by resetting the production image.
-        swapped = ["siteConfig.linuxFxVersion"] if profile.api_staging_slot else []
+        # Pulumi sets an app's image when it creates the app; from then on the pipeline rolls
+        # images out (after the database job, through the staging slot in prod), so an
+        # `up` never repoints a running app, and never undoes a swap.
+        swapped = ["siteConfig.linuxFxVersion"]
         self.api = self._app(
             f"{name}-api", ctx, args, self.api_plan, args.api_identity, api_config,
             ignore_changes=swapped,
@@ -113,7 +114,7 @@ class Apps(pulumi.ComponentResource):
         )
         self.worker = self._app(
             f"{name}-worker", ctx, args, self.worker_plan, args.worker_identity, worker_config,
-            public=False,
+            public=False, ignore_changes=swapped,
         )  # fmt: skip
         self.staging: az.web.WebAppSlot | None = None
         if profile.api_staging_slot:
