@@ -41,9 +41,13 @@ const authenticate: Middleware = {
 
 // Relative to the page by default: the API serves the SPA (locally) or Static Web Apps links
 // it under /api. VITE_API_BASE_URL points a separately hosted SPA at the API's origin.
-const baseUrl = (import.meta.env.VITE_API_BASE_URL as string | undefined) ?? "";
+const baseUrl = (import.meta.env.VITE_API_BASE_URL as string | undefined) ?? window.location.origin;
 
-export const api = createClient<paths & ContractPaths>({ baseUrl });
+export const api = createClient<paths & ContractPaths>({
+  baseUrl,
+  // Looked up per call, so the page's (or a test's) fetch is the one used.
+  fetch: (request) => globalThis.fetch(request),
+});
 api.use(authenticate);
 
 function describe(error: unknown, status: number): string {

@@ -308,7 +308,7 @@ function DiagnosisView({ diagnosis, repo }: { diagnosis: Diagnosis; repo: Schema
         </section>
         <section className={styles.section} aria-labelledby="how">
           <h2 id="how">How it was diagnosed</h2>
-          <dl>
+          <dl className={styles.about}>
             <dt>Diagnoser</dt>
             <dd>
               {diagnosis.diagnoser.name}
