@@ -13,7 +13,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.api import problems, spa
 from app.api.limits import BodySizeLimit
 from app.api.routes import (
+    access,
+    api_keys,
     health,
+    ingest,
     logs,
     reports,
     repositories,
@@ -21,6 +24,9 @@ from app.api.routes import (
     retention,
     stats,
 )
+from app.auth import dev_issuer
+from app.auth.authenticate import Authentication
+from app.auth.setup import install_access
 from app.bootstrap import Platform, bootstrap
 from app.services.retention import sweep_forever
 from app.settings import Settings, get_settings
@@ -38,6 +44,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             return
         owned = await bootstrap(settings)
         app.state.platform = owned
+        access = install_access(app, owned)
         sweeper = (
             asyncio.create_task(sweep_forever(owned.engine, settings.retention_sweep_interval_s))
             if settings.retention_sweep_interval_s > 0
@@ -50,6 +57,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            await access.aclose()
             await owned.aclose()
 
     app = FastAPI(
@@ -60,15 +68,24 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     )
     if platform is not None:
         app.state.platform = platform
+        install_access(app, platform)
     problems.install(app)
+    # Outermost first: the size limit, then authentication before any body is judged.
+    app.add_middleware(Authentication)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
+    app.include_router(access.router)
+    app.include_router(api_keys.router)
+    app.include_router(ingest.router)
     app.include_router(logs.router)
     app.include_router(reports.router)
     app.include_router(repositories.router)
     app.include_router(repository_checks.router)
     app.include_router(stats.router)
     app.include_router(retention.router)
+    if settings.auth_provider == "dev":
+        app.include_router(dev_issuer.router)
+    # Outermost: a browser's preflight is answered before authentication sees it.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

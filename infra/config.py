@@ -88,6 +88,9 @@ PROFILES: dict[Environment, Profile] = {
 PROFILES["pr"] = PROFILES["dev"]
 
 
+_GUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
 class StackConfig(BaseModel):
     """Validated stack configuration (keys documented in ``Pulumi.yaml``)."""
 
@@ -109,6 +112,16 @@ class StackConfig(BaseModel):
     postgres_version: Literal["15", "16", "17"] = "16"
     diagnoser: str = "heuristic"
     pr_ttl_days: int = Field(default=7, ge=1, le=30)
+    # Sign-in: the Entra tenant (or ``organizations``) and the app registrations' ids. Plain
+    # configuration: an application id is not a secret.
+    auth_tenant_id: str = Field(
+        pattern=r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|organizations)$"
+    )
+    auth_api_client_id: str = Field(pattern=_GUID)
+    auth_spa_client_id: str | None = Field(default=None, pattern=_GUID)
+    auth_allowed_tenants: str | None = Field(
+        default=None, pattern=rf"^{_GUID[1:-1]}(,{_GUID[1:-1]})*$"
+    )
 
     @model_validator(mode="after")
     def _pr_stacks_have_numbers(self) -> StackConfig:
@@ -174,6 +187,10 @@ def load(stack: str | None = None) -> StackConfig:
         "postgres_version": config.get("postgresVersion") or "16",
         "diagnoser": config.get("diagnoser") or "heuristic",
         "pr_ttl_days": config.get_int("prTtlDays") or 7,
+        "auth_tenant_id": config.require("authTenantId"),
+        "auth_api_client_id": config.require("authApiClientId"),
+        "auth_spa_client_id": config.get("authSpaClientId"),
+        "auth_allowed_tenants": config.get("authAllowedTenants"),
     }
     try:
         return StackConfig(**raw)

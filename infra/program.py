@@ -100,8 +100,27 @@ def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
         value=observability.insights.connection_string,
     )
 
+    # The key API keys are hashed with: made here, kept in the vault, read by the API only.
+    api_key_secret = random.RandomPassword(
+        "api-key-hmac", length=64, special=False, opts=pulumi.ResourceOptions(parent=vault)
+    )
+    _, api_key_reference = vault.secret(
+        "api-key-hmac", ctx, secret_name="api-key-hmac", value=api_key_secret.result
+    )
+    auth_settings: dict[str, pulumi.Input[str]] = {
+        "LOGDAWG_AUTH_PROVIDER": "entra",
+        "LOGDAWG_AUTH_TENANT_ID": cfg.auth_tenant_id,
+        "LOGDAWG_AUTH_CLIENT_ID": cfg.auth_api_client_id,
+        "LOGDAWG_API_KEY_SECRET": api_key_reference,
+    }
+    if cfg.auth_spa_client_id:
+        auth_settings["LOGDAWG_AUTH_SPA_CLIENT_ID"] = cfg.auth_spa_client_id
+    if cfg.auth_allowed_tenants:
+        auth_settings["LOGDAWG_AUTH_ALLOWED_TENANTS"] = cfg.auth_allowed_tenants
+
     def settings(identity: AppIdentity, role: str) -> dict[str, pulumi.Input[str]]:
         return {
+            **auth_settings,
             "LOGDAWG_ENVIRONMENT": cfg.env_label,
             "LOGDAWG_MODE": "multi_tenant",
             "LOGDAWG_ROLE": role,

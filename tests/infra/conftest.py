@@ -133,11 +133,19 @@ class Recorder(pulumi.runtime.Mocks):
         return {}
 
 
+SIGN_IN_CONFIG = {
+    f"{PROJECT}:authTenantId": "3c1f6a0e-8d2b-4f57-b9a1-6e0d4c7f2a90",
+    f"{PROJECT}:authApiClientId": "5f1c9a52-3d0b-4b8e-9a55-0f6f0d3c2b11",
+}
+
+
 def stack_config(stack: str) -> dict[str, str]:
     """The stack's YAML (pr-N stacks start from dev's, as the PR workflow copies it)."""
     source = "dev" if stack.startswith("pr-") else stack
     data = yaml.safe_load((ROOT / f"Pulumi.{source}.yaml").read_text())
-    return {k: str(v) for k, v in data["config"].items()}
+    # The app registrations are each team's own (README: "Deploy to Azure"), set with
+    # `pulumi config set`; the tests stand in a tenant and an app id of their own.
+    return {**SIGN_IN_CONFIG, **{k: str(v) for k, v in data["config"].items()}}
 
 
 def run_stack(stack: str, config: dict[str, str] | None = None) -> Stack:

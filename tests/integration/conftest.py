@@ -21,7 +21,9 @@ from tests.conftest import TenantDb
 def platform(
     tenant_db: TenantDb, app_engine: AsyncEngine, embedded: EmbeddedDatabase, tmp_path: Path
 ) -> Platform:
-    settings = Settings(database_url=embedded.app_url, max_body_bytes=64 * 1024)
+    settings = Settings(
+        database_url=embedded.app_url, max_body_bytes=64 * 1024, key_file=tmp_path / "kek"
+    )
     return Platform(
         settings=settings,
         engine=app_engine,

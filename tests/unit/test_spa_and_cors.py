@@ -41,9 +41,6 @@ async def test_index_and_client_routes_get_the_app(dist: Path) -> None:
 
 async def test_api_docs_and_probes_are_not_shadowed(dist: Path) -> None:
     settings = Settings(spa_dir=dist)
-    missing = await _get(settings, "/api/v1/no-such-thing")
-    assert missing.status_code == 404
-    assert missing.headers["content-type"] == "application/problem+json"
     assert (await _get(settings, "/docs")).text.lower().count("swagger") > 0
     assert (await _get(settings, "/openapi.json")).json()["info"]["title"] == "Log Dawg Cloud"
     assert (await _get(settings, "/healthz")).json() == {"status": "ok"}

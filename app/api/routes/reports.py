@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.analysis.markdown import render_markdown
 from app.analysis.report import DiagnosisReport
-from app.api.deps import QueueDep, SessionDep
+from app.api.deps import Member, QueueDep, SessionDep, Viewer
 from app.api.schemas import Occurrence, ReportDetail, ReportPage, ReportSummary
 from app.db.models import Report, ReportStatus
 from app.services import reports
@@ -59,6 +59,7 @@ def _summary_fields(report: Report, data: dict[str, Any] | None) -> dict[str, An
 @router.get("")
 async def list_reports(
     session: SessionDep,
+    actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     status: ReportStatus | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -95,7 +96,7 @@ async def list_reports(
 
 
 @router.get("/{report_id}")
-async def get_report(report_id: uuid.UUID, session: SessionDep) -> ReportDetail:
+async def get_report(report_id: uuid.UUID, session: SessionDep, actor: Viewer) -> ReportDetail:
     """One report; its id is the diagnosis id that ``POST /api/v1/logs/diagnose`` returned."""
     report = await reports.get_report(session, report_id)
     if report is None:
@@ -114,6 +115,7 @@ async def get_report(report_id: uuid.UUID, session: SessionDep) -> ReportDetail:
 async def list_occurrences(
     report_id: uuid.UUID,
     session: SessionDep,
+    actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[Occurrence]:
     """The repeats grouped onto a report, newest first, each with the log it arrived with."""
@@ -127,14 +129,16 @@ async def list_occurrences(
 
 
 @router.delete("/{report_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_report(report_id: uuid.UUID, session: SessionDep) -> None:
+async def delete_report(report_id: uuid.UUID, session: SessionDep, actor: Member) -> None:
     """Delete the report with its occurrences and its job. This cannot be undone."""
     await reports.delete_report(session, await _get(session, report_id))
     await session.commit()
 
 
 @router.post("/{report_id}/rerun", status_code=status.HTTP_202_ACCEPTED)
-async def rerun_report(report_id: uuid.UUID, session: SessionDep, queue: QueueDep) -> ReportDetail:
+async def rerun_report(
+    report_id: uuid.UUID, session: SessionDep, queue: QueueDep, actor: Member
+) -> ReportDetail:
     """Diagnose the report's log again (e.g. after connecting its repository). The report
     goes back to pending; its previous diagnosis stays until the new one replaces it."""
     try:
@@ -148,7 +152,7 @@ async def rerun_report(report_id: uuid.UUID, session: SessionDep, queue: QueueDe
         # The job is committed; the workers' sweep sends it if this could not.
         logger.warning("could not hand job for report %s to the broker", report_id,
                        exc_info=True)  # fmt: skip
-    return await get_report(report_id, session)
+    return await get_report(report_id, session, actor)
 
 
 @router.get(
@@ -156,7 +160,7 @@ async def rerun_report(report_id: uuid.UUID, session: SessionDep, queue: QueueDe
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/markdown": {}}, "description": "The report as Markdown."}},
 )
-async def report_markdown(report_id: uuid.UUID, session: SessionDep) -> Response:
+async def report_markdown(report_id: uuid.UUID, session: SessionDep, actor: Viewer) -> Response:
     """The diagnosis as a Markdown file, the form the original Log Dawg wrote."""
     report = await _get(session, report_id)
     if report.report_data is None:

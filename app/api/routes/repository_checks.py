@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from app.api.deps import PlatformDep, SessionDep
+from app.api.deps import Admin, PlatformDep, SessionDep
 from app.db.models import Repository
 from app.git.cache import MemoryCache
 from app.git.factory import provider_for
@@ -66,7 +66,7 @@ _ADVICE: dict[Problem, str] = {
 
 @router.post("/{repo_id}/test")
 async def test_connection(
-    repo_id: uuid.UUID, session: SessionDep, platform: PlatformDep
+    repo_id: uuid.UUID, session: SessionDep, platform: PlatformDep, actor: Admin
 ) -> ConnectionTest:
     """Read the default branch's head with the stored token, as a diagnosis would, and say
     what is wrong if that fails. Nothing is cached or stored."""

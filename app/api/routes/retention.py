@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import CurrentOrg, SessionDep
+from app.api.deps import Admin, SessionDep, Viewer
 from app.services import retention
 
 router = APIRouter(prefix="/api/v1/retention", tags=["retention"])
@@ -23,12 +23,13 @@ class Retention(BaseModel):
 
 
 @router.get("")
-async def get_retention(session: SessionDep, org_id: CurrentOrg) -> Retention:
-    return Retention(max_age_days=await retention.get_retention(session, org_id))
+async def get_retention(session: SessionDep, actor: Viewer) -> Retention:
+    return Retention(max_age_days=await retention.get_retention(session, actor.org_id))
 
 
 @router.put("")
-async def set_retention(body: Retention, session: SessionDep, org_id: CurrentOrg) -> Retention:
-    await retention.set_retention(session, org_id, body.max_age_days)
+async def set_retention(body: Retention, session: SessionDep, actor: Admin) -> Retention:
+    """Admins and owners set it; the next sweep (hourly by default) applies it."""
+    await retention.set_retention(session, actor.org_id, body.max_age_days)
     await session.commit()
     return body

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.api.deps import PlatformDep, SessionDep
+from app.api.deps import PlatformDep, SessionDep, Viewer
 from app.services import stats
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
@@ -45,7 +45,7 @@ class StatsOut(BaseModel):
 
 
 @router.get("")
-async def get_stats(session: SessionDep, platform: PlatformDep) -> StatsOut:
+async def get_stats(session: SessionDep, platform: PlatformDep, actor: Viewer) -> StatsOut:
     """Counts (today, the last 7 days, by status, by category), the noisiest fingerprints,
     the average confidence of complete reports, and the system's health."""
     figures = await stats.compute(session)
