@@ -1,6 +1,6 @@
 import createClient, { type Middleware } from "openapi-fetch";
 import type { paths, components } from "./schema";
-import type { ContractPaths } from "./contract";
+import type { DevIssuerPaths } from "./contract";
 
 export type Schemas = components["schemas"];
 
@@ -43,7 +43,7 @@ const authenticate: Middleware = {
 // it under /api. VITE_API_BASE_URL points a separately hosted SPA at the API's origin.
 const baseUrl = (import.meta.env.VITE_API_BASE_URL as string | undefined) ?? window.location.origin;
 
-export const api = createClient<paths & ContractPaths>({
+export const api = createClient<paths & DevIssuerPaths>({
   baseUrl,
   // Looked up per call, so the page's (or a test's) fetch is the one used.
   fetch: (request) => globalThis.fetch(request),

@@ -3,6 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, setSession, unwrap } from "../api/client";
 import type { AuthConfig, Me } from "../api/contract";
 import { ErrorState, Loading } from "../components/States";
+import { CreateOrganisation } from "./CreateOrganisation";
 import { DevSignInForm } from "./DevSignInForm";
 import { makeSession, SessionContext } from "./session";
 
@@ -108,9 +109,11 @@ function Signed({
 }) {
   const [orgId, setOrgId] = useState(() => localStorage.getItem(ORG_KEY));
   const queryClient = useQueryClient();
-  // Idempotent: every request made from here on carries this user's token and organisation.
-  setSession({ token: token ?? (() => Promise.resolve(null)), org: () => orgId });
+  // Idempotent: every request made from here on carries this user's token and organisation
+  // (one of theirs: a remembered organisation they left is not sent).
   const me = useQuery({ queryKey: authKeys.me(orgId), queryFn: fetchMe });
+  const known = me.data?.organisations.find((o) => o.id === orgId) ?? me.data?.organisations[0];
+  setSession({ token: token ?? (() => Promise.resolve(null)), org: () => known?.id ?? null });
   const selectOrg = useCallback(
     (id: string) => {
       localStorage.setItem(ORG_KEY, id);
@@ -124,12 +127,7 @@ function Signed({
   if (me.isError) return <ErrorState error={me.error} />;
   const value = makeSession(config, me.data, orgId, selectOrg, signOut);
   if (config.mode === "multi_tenant" && value.org === null) {
-    return (
-      <main className="centered">
-        <h1>No organisation yet</h1>
-        <p>You are signed in, but no organisation has you as a member. Ask an admin for an invitation.</p>
-      </main>
-    );
+    return <CreateOrganisation onCreated={selectOrg} signOut={signOut} />;
   }
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

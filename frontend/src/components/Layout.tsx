@@ -43,7 +43,7 @@ export function Layout() {
           )}
           {session.me.organisations.length === 1 && <span>{session.org?.name}</span>}
           {session.me.user && (
-            <span title={session.me.user.email}>
+            <span title={session.me.user.email ?? undefined}>
               {session.me.user.display_name}
               {session.role && ` (${session.role})`}
             </span>

@@ -33,7 +33,7 @@ export function ApiKeysPage() {
     },
   });
   const revoke = useMutation({
-    mutationFn: async (id: string) => unwrap(await api.DELETE("/api/v1/api-keys/{id}", { params: { path: { id } } })),
+    mutationFn: async (id: string) => unwrap(await api.DELETE("/api/v1/api-keys/{key_id}", { params: { path: { key_id: id } } })),
     onSuccess: () => void client.invalidateQueries({ queryKey: apiKeyKeys.all }),
   });
 

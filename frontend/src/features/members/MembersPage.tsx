@@ -1,7 +1,7 @@
 import { useState, type SubmitEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../../api/client";
-import type { InvitationOut, Role } from "../../api/contract";
+import type { InvitationCreated, Role } from "../../api/contract";
 import { useSession } from "../../auth/session";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { CopyButton } from "../../components/CopyButton";
@@ -44,7 +44,7 @@ export function MembersPage() {
   });
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("member");
-  const [invited, setInvited] = useState<InvitationOut | null>(null);
+  const [invited, setInvited] = useState<InvitationCreated | null>(null);
   const invite = useMutation({
     mutationFn: async () => unwrap(await api.POST("/api/v1/invitations", { body: { email, role } })),
     onSuccess: (inv) => {
@@ -54,7 +54,7 @@ export function MembersPage() {
     },
   });
   const cancel = useMutation({
-    mutationFn: async (id: string) => unwrap(await api.DELETE("/api/v1/invitations/{id}", { params: { path: { id } } })),
+    mutationFn: async (id: string) => unwrap(await api.DELETE("/api/v1/invitations/{invitation_id}", { params: { path: { invitation_id: id } } })),
     onSettled: refresh,
   });
 
