@@ -73,3 +73,20 @@ def test_cors_origins_are_validated() -> None:
         Settings(cors_origins=["*"])
     with pytest.raises(ValueError, match="not an origin"):
         Settings(cors_origins=["https://app.example.com/path"])
+
+
+def test_static_web_apps_config_matches_the_api_headers() -> None:
+    """Azure serves the SPA with the same Content-Security-Policy as the API does locally,
+    falls back to index.html for client routes, and never for the API."""
+    import json
+
+    from app.api.spa import CONTENT_SECURITY_POLICY
+
+    config = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "frontend/public/staticwebapp.config.json"
+        ).read_text()
+    )
+    assert config["globalHeaders"]["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert config["navigationFallback"]["rewrite"] == "/index.html"
+    assert "/api/*" in config["navigationFallback"]["exclude"]

@@ -77,10 +77,10 @@ export function ApiKeysPage() {
           </label>
           <fieldset>
             <legend>Scopes</legend>
-            <label>
+            <label className={ui.check}>
               <input type="checkbox" checked={scopes.includes("ingest")} onChange={() => toggle("ingest")} /> ingest (submit logs)
             </label>{" "}
-            <label>
+            <label className={ui.check}>
               <input type="checkbox" checked={scopes.includes("read")} onChange={() => toggle("read")} /> read (reports and status)
             </label>
           </fieldset>
