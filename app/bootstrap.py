@@ -142,6 +142,7 @@ def job_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) ->
             queue_name=settings.servicebus_queue,
             visibility_timeout_s=settings.job_visibility_timeout_s,
             max_attempts=settings.job_max_attempts,
+            prefetch_count=settings.worker_concurrency,
         )
     return PostgresJobQueue(
         sessions,
@@ -175,7 +176,9 @@ async def bootstrap(
         local_org_id, local_user_id = await asyncio.to_thread(
             ensure_local_org, owner_url, settings.local_org_slug
         )
-    engine = create_engine(app_url)
+    engine = create_engine(
+        app_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
     if password is not None:
         use_entra_password(engine.sync_engine, password)
     sessions = session_factory(engine)

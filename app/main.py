@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import problems, spa
-from app.api.limits import BodySizeLimit
+from app.api.limits import BodySizeLimit, JsonGuard
 from app.api.routes import (
     access,
     api_keys,
@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         app.state.platform = platform
         install_access(app, platform)
     problems.install(app)
-    # Outermost first: the size limit, then authentication before any body is judged.
+    # The last added runs first: the size limit, then authentication (so an unauthenticated
+    # request is 401 before its body is judged), then the JSON guard on bounded bodies.
+    app.add_middleware(JsonGuard)
     app.add_middleware(Authentication)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)

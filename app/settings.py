@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=MIB, ge=1024, le=64 * MIB)
+    # API processes `logdawg up` starts (uvicorn --workers); one per core is a good start.
+    api_workers: int = Field(default=1, ge=1, le=64)
+    # Connections each process keeps to PostgreSQL (and how many more it may open at a peak).
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
     local_org_slug: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     # Origins allowed to call the API from a browser (the SPA's, when it is served from
     # another origin), comma-separated or a JSON list. None by default: the SPA served by the
@@ -92,7 +97,14 @@ class Settings(BaseSettings):
     job_visibility_timeout_s: float = Field(default=300.0, gt=0, le=12 * 3600)
     job_max_attempts: int = Field(default=5, ge=1, le=100)
     job_retry_delay_s: float = Field(default=5.0, ge=0, le=3600)
+    # A fallback: an idle PostgreSQL-queue worker is woken at once by LISTEN/NOTIFY.
     worker_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    # Jobs one worker process runs at once (a diagnosis mostly waits on the provider and the
+    # model); also the Service Bus prefetch.
+    worker_concurrency: int = Field(default=16, ge=1, le=256)
+    # On SIGTERM: stop claiming and let in-flight jobs finish for at most this long (and never
+    # past their lease); the rest return to the queue when their lease runs out.
+    worker_drain_s: float = Field(default=30.0, ge=0, le=3600)
     # With queue_backend=servicebus: the namespace (signed in with Entra ID) and the queue.
     servicebus_namespace: str | None = None
     servicebus_queue: str = "diagnosis-jobs"

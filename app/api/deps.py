@@ -3,8 +3,8 @@
 Every request under /api/v1 acts in one organisation: the one named by the ``X-Logdawg-Org``
 header, or the caller's only one (an API key always has exactly one). An organisation the
 caller is not a member of answers 404, the same as one that does not exist. Each route declares
-the least role (and, for API keys, the scope) it needs with one of the ``Viewer``, ``Member``,
-``Submitter``, ``Admin``, ``Owner`` aliases.
+the least role (and, for API keys, the scope) it needs with one of the ``Viewer``, ``Person``,
+``Member``, ``Submitter``/``Ingest``, ``Admin``, ``Owner`` aliases.
 """
 
 from __future__ import annotations
@@ -144,6 +144,8 @@ def require(role: Role, scope: Scope | None = None) -> Callable[[Actor], Actor]:
 
 
 Viewer = Annotated[Actor, Depends(require(Role.VIEWER, Scope.READ))]
+# Read-only, for people only (what names people, such as the member list).
+Person = Annotated[Actor, Depends(require(Role.VIEWER))]
 Member = Annotated[Actor, Depends(require(Role.MEMBER))]
 Submitter = Annotated[Actor, Depends(require(Role.MEMBER, Scope.INGEST))]
 Admin = Annotated[Actor, Depends(require(Role.ADMIN))]

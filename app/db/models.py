@@ -285,6 +285,8 @@ class Job(Base):
     locked_by: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The X-Request-ID of the request that submitted the log (worker log lines carry it).
+    request_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
 

@@ -26,7 +26,9 @@ USER_KEY = "user_id"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # hide_parameters: a database error's message (and so the server log) never carries the
+    # statement's parameters, which hold submitted logs and sealed tokens.
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def session_factory(bind: Any) -> async_sessionmaker[AsyncSession]:

@@ -44,7 +44,7 @@ async def my_organisations(
         .where(Membership.user_id == user_id)
         .order_by(Organisation.name, Organisation.id)
     )
-    return [(org, role) for org, role in rows.tuples()]
+    return [(org, role) for org, role in rows]
 
 
 async def create_organisation(
@@ -106,7 +106,7 @@ async def list_members(session: AsyncSession, org_id: uuid.UUID) -> list[Member]
         .where(Membership.org_id == org_id)
         .order_by(User.display_name, User.id)
     )
-    return [Member(*row) for row in rows.tuples()]
+    return [Member(*row) for row in rows]
 
 
 async def _owners(session: AsyncSession, org_id: uuid.UUID) -> set[uuid.UUID]:

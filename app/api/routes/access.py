@@ -23,7 +23,7 @@ from app.api.access_schemas import (
     RoleUpdate,
     UserOut,
 )
-from app.api.deps import Admin, CallerDep, Owner, PlatformDep, SessionDep, Viewer
+from app.api.deps import Admin, CallerDep, Owner, Person, PlatformDep, SessionDep, Viewer
 from app.auth.authenticate import Caller
 from app.db.models import Invitation, Organisation, Role, User
 from app.services import orgs
@@ -142,7 +142,7 @@ async def delete_org(actor: Owner, session: SessionDep, platform: PlatformDep) -
 
 
 @router.get("/members")
-async def list_members(actor: Viewer, session: SessionDep) -> list[MemberOut]:
+async def list_members(actor: Person, session: SessionDep) -> list[MemberOut]:
     return [MemberOut(**vars(m)) for m in await orgs.list_members(session, actor.org_id)]
 
 

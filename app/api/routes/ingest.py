@@ -66,6 +66,11 @@ async def ingest_generic(
             content = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise HTTPException(422, f"The body is not UTF-8 text: {exc}") from exc
+        if "\x00" in content:
+            # PostgreSQL cannot store U+0000 in text or JSON; refused like a JSON body's NUL.
+            raise HTTPException(
+                422, "The body holds a NUL character (U+0000), which cannot be stored."
+            )
     log_data = {
         "content": content,
         "source": source or x_logdawg_source or "generic webhook",

@@ -14,7 +14,7 @@ from app.analysis.logs import parse_log
 from app.api.deps import Ingest, PlatformDep, QueueDep, SessionDep, Viewer
 from app.api.schemas import DiagnoseAccepted, DiagnoseRequest, DiagnosisStatus
 from app.bootstrap import Platform
-from app.db.models import Repository
+from app.db.models import ReportStatus, Repository
 from app.queue.base import JobQueue
 from app.services import reports, repositories
 
@@ -137,4 +137,5 @@ async def diagnosis_status(
         attempts=report.attempts,
         error=report.error,
         report_url=_report_url(report.id),
+        diagnosis_result=report.report_data if report.status is ReportStatus.COMPLETE else None,
     )
