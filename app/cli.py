@@ -14,6 +14,7 @@ import httpx
 from pydantic import ValidationError
 
 from app import cli_diagnose
+from app.api import spa as spa_module
 from app.bootstrap import database_urls, ensure_local_org
 from app.db import migrate
 from app.settings import Settings
@@ -103,13 +104,18 @@ def cmd_up(args: argparse.Namespace) -> int:
         for name, cmd in (("API", api), ("worker", worker))
     }
     url = f"http://{settings.api_host}:{settings.api_port}"
+    spa = (
+        f"{url}/"
+        if (spa_module.DEFAULT_DIST / "index.html").is_file()
+        else "not built (./scripts/start builds it with Node 20.19+; see frontend/README.md)"
+    )
     try:
         _wait_ready(url, procs)
         print(
             f"\nLog Dawg Cloud is running.\n"
             f"  API:      {url}   (OpenAPI docs: {url}/docs)\n"
             f"  Worker:   python -m worker (pid {procs['worker'].pid})\n"
-            f"  SPA:      not built yet (see frontend/README.md)\n\n"
+            f"  Web app:  {spa}\n\n"
             f"{_first_steps(settings, url)}\n\n"
             f"Ctrl-C stops everything.",
             flush=True,

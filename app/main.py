@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app import telemetry
-from app.api import problems
+from app.api import problems, spa
 from app.api.limits import BodySizeLimit, JsonGuard
-from app.api.routes import access, api_keys, health, ingest, logs, reports, repositories
+from app.api.routes import (
+    access,
+    api_keys,
+    health,
+    ingest,
+    logs,
+    reports,
+    repositories,
+    repository_checks,
+    retention,
+    stats,
+)
 from app.auth import dev_issuer
 from app.auth.authenticate import Authentication
 from app.auth.setup import install_access
 from app.bootstrap import Platform, bootstrap
+from app.services.retention import sweep_forever
 from app.settings import Settings, get_settings
 
 
@@ -33,9 +48,18 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         owned = await bootstrap(settings)
         app.state.platform = owned
         access = install_access(app, owned)
+        sweeper = (
+            asyncio.create_task(sweep_forever(owned.engine, settings.retention_sweep_interval_s))
+            if settings.retention_sweep_interval_s > 0
+            else None
+        )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await access.aclose()
             await owned.aclose()
 
@@ -61,6 +85,20 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(logs.router)
     app.include_router(reports.router)
     app.include_router(repositories.router)
+    app.include_router(repository_checks.router)
+    app.include_router(stats.router)
+    app.include_router(retention.router)
     if settings.auth_provider == "dev":
         app.include_router(dev_issuer.router)
+    # Outermost: a browser's preflight is answered before authentication sees it.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Logdawg-Org"],
+            max_age=600,
+        )
+    # Last: the SPA's catch-all must not shadow any route above.
+    spa.install(app, settings.spa_dir or spa.DEFAULT_DIST)
     return app

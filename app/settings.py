@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
 
@@ -57,6 +58,14 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     local_org_slug: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    # Origins allowed to call the API from a browser (the SPA's, when it is served from
+    # another origin), comma-separated or a JSON list. None by default: the SPA served by the
+    # API itself, or behind Static Web Apps' /api route, is same-origin.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The built SPA the API serves at /; unset: frontend/dist beside the code, when built.
+    spa_dir: Path | None = None
+    # How often the API deletes reports past their organisation's retention; 0: never.
+    retention_sweep_interval_s: float = Field(default=3600.0, ge=0, le=7 * 24 * 3600)
 
     # Sign-in (see the README's "Sign-in and organisations"). ``none``: single-tenant, every
     # request acts as the owner of the local organisation. ``entra``: Entra ID access tokens.
@@ -131,6 +140,31 @@ class Settings(BaseSettings):
     # A repeat of an error (same fingerprint and repository) within this many seconds of its
     # diagnosis counts an occurrence on that report instead of paying for a new one; 0: off.
     grouping_window_s: float = Field(default=24 * 3600, ge=0, le=90 * 24 * 3600)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [o.strip() for o in text.split(",") if o.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if (
+                origin == "*"
+                or not origin.startswith(("https://", "http://"))
+                or (origin.count("/") != 2)
+            ):
+                raise ValueError(
+                    f"LOGDAWG_CORS_ORIGINS: {origin!r} is not an origin like "
+                    "https://app.example.com (scheme and host, no path, no wildcard)"
+                )
+        return [o.rstrip("/") for o in origins]
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:

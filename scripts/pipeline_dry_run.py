@@ -108,6 +108,8 @@ def fake_az(args: list[str]) -> int:
         fake.event("import", image)
     elif args[:2] == ["acr", "login"]:
         fake.event("acr-login")
+    elif args[:3] == ["staticwebapp", "secrets", "list"]:
+        print("swa-deployment-token")
     elif args[:3] == ["containerapp", "job", "start"]:
         fake.event("migrate-start", state["config"].get("imageTag", ""))
         for repo in ("logdawg-migrator",):
@@ -141,6 +143,30 @@ def fake_az(args: list[str]) -> int:
     else:
         print(f"fake az: unexpected {args}", file=sys.stderr)
         return 2
+    fake.save()
+    return 0
+
+
+def fake_npm(args: list[str]) -> int:
+    """npm ci / npm run build of the SPA, recorded with the API base it was built against."""
+    fake = Fake()
+    if args == ["ci"]:
+        fake.event("spa-install")
+    elif args == ["run", "build"]:
+        fake.event("spa-build", os.environ.get("VITE_API_BASE_URL", "<unset>"))
+    else:
+        return 2
+    fake.save()
+    return 0
+
+
+def fake_npx(args: list[str]) -> int:
+    """The Static Web Apps CLI's deploy, with the token read at deploy time."""
+    fake = Fake()
+    if not any(a.startswith("@azure/static-web-apps-cli@") for a in args) or "deploy" not in args:
+        return 2
+    assert os.environ.get("SWA_CLI_DEPLOYMENT_TOKEN") == "swa-deployment-token", "no token"
+    fake.event("spa-deploy", args[args.index("deploy") + 1])
     fake.save()
     return 0
 
@@ -219,7 +245,7 @@ def world(stack: str, **overrides: Any) -> Iterator[tuple[Path, dict[str, str]]]
         root = Path(tmp)
         bin_dir = root / "bin"
         bin_dir.mkdir()
-        for name in ("pulumi", "az", "docker"):
+        for name in ("pulumi", "az", "docker", "npm", "npx"):
             tool = bin_dir / name
             tool.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{__file__}" --fake {name} "$@"\n')
             tool.chmod(0o755)
@@ -278,7 +304,7 @@ def kinds(events: list[list[str]]) -> list[str]:
     """The events as pipeline steps, consecutive repeats folded."""
     names = {"push": "images", "import": "images", "up-registry": "registry", "up": "up",
              "migrate-start": "migrate", "roll-out": "roll out", "ready": "ready on SHA",
-             "smoke": "smoke", "swap": "swap"}  # fmt: skip
+             "smoke": "smoke", "swap": "swap", "spa-deploy": "spa"}  # fmt: skip
     steps: list[str] = []
     for event in events:
         step = names.get(event[0])
@@ -338,20 +364,33 @@ def main() -> int:
     code, events, state = deploy("dev")
     results.append(
         expect(
-            "dev: images -> up -> migrate -> roll out -> ready on SHA -> smoke",
+            "dev: images -> up -> migrate -> roll out -> ready on SHA -> smoke -> SPA",
             code == 0
             and kinds(events)
-            == ["images", "up", "migrate", "roll out worker", "roll out", "ready on SHA", "smoke"],
+            == [
+                "images",
+                "up",
+                "migrate",
+                "roll out worker",
+                "roll out",
+                "ready on SHA",
+                "smoke",
+                "spa",
+            ]
+            # dev's SPA calls its API by URL
+            and ["spa-build", state["outputs"]["api_url"]] in events,
             (code, kinds(events)),
         )
     )
 
     code, events, state = deploy("prod")
     results.append(expect(
-        "prod: promote by digest -> up -> migrate -> roll out -> ready on SHA -> swap",
+        "prod: promote by digest -> up -> migrate -> roll out -> ready on SHA -> swap -> SPA",
         code == 0
         and kinds(events) == ["images", "up", "migrate", "roll out worker", "roll out",
-                              "ready on SHA", "smoke", "swap", "ready on SHA", "smoke"]
+                              "ready on SHA", "smoke", "swap", "ready on SHA", "smoke", "spa"]
+        # prod's SPA reaches the API as its linked backend, on the same origin
+        and ["spa-build", ""] in events
         and not any(e[0] == "push" for e in events)
         and ["ready", "staging", NEW] in events
         and state["slots"]["api/production"]["image"] == f"logdawg-api:{NEW}",
@@ -361,8 +400,9 @@ def main() -> int:
     code, events, state = deploy("prod", broken_in_production=True)
     swaps = [e for e in events if e[0] == "swap"]
     results.append(expect(
-        "prod, post-swap check fails: swapped back, previous release serves",
-        code != 0 and len(swaps) == 2 and swaps[-1] == ["swap", f"logdawg-api:{OLD}"]
+        "prod, post-swap check fails: swapped back, previous release serves, no new SPA",
+        code != 0 and len(swaps) == 2 and "spa" not in kinds(events)
+        and swaps[-1] == ["swap", f"logdawg-api:{OLD}"]
         and state["slots"]["api/production"]["image"] == f"logdawg-api:{OLD}",
         (code, swaps),
     ))  # fmt: skip
@@ -387,6 +427,9 @@ def main() -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--fake":
-        fakes = {"pulumi": fake_pulumi, "az": fake_az, "docker": fake_docker}
+        fakes = {
+            "pulumi": fake_pulumi, "az": fake_az, "docker": fake_docker, "npm": fake_npm,
+            "npx": fake_npx,
+        }  # fmt: skip
         sys.exit(fakes[sys.argv[2]](sys.argv[3:]))
     sys.exit(main())

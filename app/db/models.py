@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     Enum,
     ForeignKey,
@@ -23,10 +24,18 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+
+SEARCH_EXPRESSION = """to_tsvector('simple',
+    coalesce(report_data->>'title', '') || ' ' ||
+    coalesce(report_data->'log'->>'error_message', '') || ' ' ||
+    coalesce(report_data->>'error_type', '') || ' ' ||
+    coalesce(report_data->>'culprit_file', report_data->'culprit'->>'file', '') || ' ' ||
+    translate(coalesce(report_data->>'culprit_file', report_data->'culprit'->>'file', ''),
+              '/.\\_-', '     '))"""
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -71,6 +80,16 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _now()
+    # Reports last seen longer ago than this many days are deleted by the retention sweep;
+    # NULL keeps them for good.
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint(
+            "retention_days IS NULL OR retention_days BETWEEN 1 AND 3650",
+            name="retention_days_positive",
+        ),
+    )
 
 
 class User(Base):
@@ -228,8 +247,14 @@ class Report(Base):
     # Grouping of repeats (same fingerprint within a window) onto this report.
     occurrence_count: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     last_seen_at: Mapped[datetime] = _now()
+    # Title, error message and culprit file as words, for full-text search (migration 0007
+    # holds the expression; the database computes it).
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed(SEARCH_EXPRESSION, persisted=True), deferred=True
+    )
 
     __table_args__ = (
+        Index("ix_reports_search", "search_vector", postgresql_using="gin"),
         Index("ix_reports_org_created", "org_id", text("created_at DESC"), text("id DESC")),
         Index("ix_reports_org_status", "org_id", "status", text("created_at DESC")),
         Index("ix_reports_org_fingerprint", "org_id", "fingerprint", text("created_at DESC")),
