@@ -10,8 +10,9 @@ Sources (Microsoft Learn, checked when these were written):
   ``name`` field of each role's JSON).
 - Static Web Apps regions: the regions ARM offers for Microsoft.Web/staticSites (westus2,
   centralus, eastus2, westeurope, eastasia), as its "location not available" error lists them.
-- Metric names and dimensions: "Supported metrics" for Microsoft.ServiceBus/namespaces,
-  Microsoft.DBforPostgreSQL/flexibleServers and Microsoft.Web/sites (Azure Monitor reference).
+- Metric names, dimensions and aggregations: "Supported metrics" for
+  Microsoft.ServiceBus/namespaces, Microsoft.DBforPostgreSQL/flexibleServers and
+  Microsoft.Web/sites (Azure Monitor reference, generated from the metrics API).
 - Delegations: App Service VNet integration needs Microsoft.Web/serverFarms; a workload-profiles
   Container Apps environment needs Microsoft.App/environments.
 """
@@ -50,6 +51,18 @@ METRICS = {
     },
     "Microsoft.DBforPostgreSQL/flexibleServers": {"cpu_percent": set(), "storage_percent": set()},
     "Microsoft.Web/sites": {"Http5xx": {"Instance"}},
+}
+# (Resource type, metric) -> the aggregations Azure Monitor offers for it.
+AGGREGATIONS = {
+    ("Microsoft.ServiceBus/namespaces", "ActiveMessages"): {"Average", "Minimum", "Maximum"},
+    ("Microsoft.ServiceBus/namespaces", "DeadletteredMessages"): {"Average", "Minimum", "Maximum"},
+    ("Microsoft.DBforPostgreSQL/flexibleServers", "cpu_percent"): {"Average", "Minimum", "Maximum"},
+    ("Microsoft.DBforPostgreSQL/flexibleServers", "storage_percent"): {
+        "Average",
+        "Minimum",
+        "Maximum",
+    },
+    ("Microsoft.Web/sites", "Http5xx"): {"Total"},
 }
 
 QUEUE = "diagnosis-jobs"
@@ -201,6 +214,7 @@ def alerts_use_documented_metrics_and_reach_the_action_group(stack: Stack) -> No
         for criterion in alert.inputs["criteria"]["allOf"]:
             metric = criterion["metricName"]
             assert metric in METRICS[namespace], (alert.name, metric)
+            assert criterion["timeAggregation"] in AGGREGATIONS[namespace, metric], alert.name
             assert criterion["metricNamespace"] == namespace
             for dimension in criterion.get("dimensions") or []:
                 assert dimension["name"] in METRICS[namespace][metric], (alert.name, dimension)

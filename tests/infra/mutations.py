@@ -135,6 +135,9 @@ MUTATIONS: tuple[Mutation, ...] = (
                          new="logdawg-worker")),
     Mutation("the API migrates on start as its runtime identity", "dev", WEB, "apps-api",
              _setting("LOGDAWG_MIGRATE_ON_START", "true")),
+    Mutation("5xx alert on an aggregation App Service does not offer", "prod", ALERT,
+             "ops-alert-api-5xx", _set("criteria", "allOf", 0, "timeAggregation",
+                                       value="Average")),
 )  # fmt: skip
 
 
