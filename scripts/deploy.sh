@@ -182,6 +182,9 @@ deploy_spa() {
     frontend/dist --env production
 }
 
+# `az containerapp` is a CLI extension: install it without a prompt when first used.
+az config set extension.use_dynamic_install=yes_without_prompt >/dev/null
+
 steps="${STEPS:-images up migrate roll-out spa}"
 for step in $steps; do
   case "$step" in
