@@ -349,6 +349,19 @@ def budget_and_protection_fit_the_environment(stack: Stack) -> None:
         assert stack.protected == set(), stack.protected
 
 
+def apps_and_the_job_start_after_what_they_need(stack: Stack) -> None:
+    assignments = {a.name for a in stack.of(ASSIGNMENT)}
+    for app in stack.of(WEB_APP) + stack.of(SLOT):
+        who = "api" if app.name.startswith("apps-api") else "worker"
+        needed = {f"{who}-acr-pull", f"{who}-kv-secrets", f"{who}-kv-kek"}
+        assert needed <= assignments, needed - assignments
+        depends = stack.depends_on.get(app.name, set())
+        assert needed | {"appinsights-connection"} <= depends, (app.name, needed - depends)
+    (job,) = stack.of("azure-native:app:Job")
+    job_needs = {"migrator-acr-pull", "db-migrator-admin", "db-db"}
+    assert job_needs <= stack.depends_on.get(job.name, set()), job_needs
+
+
 CHECKS: tuple[Callable[[Stack], None], ...] = (
     private_endpoints_use_the_documented_zones,
     roles_are_the_documented_least_privilege_ones,
@@ -362,4 +375,5 @@ CHECKS: tuple[Callable[[Stack], None], ...] = (
     the_migrator_alone_administers_the_database,
     the_api_signs_people_in_with_entra,
     budget_and_protection_fit_the_environment,
+    apps_and_the_job_start_after_what_they_need,
 )
