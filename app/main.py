@@ -9,8 +9,11 @@ from fastapi import FastAPI
 
 from app import telemetry
 from app.api import problems
-from app.api.limits import BodySizeLimit
-from app.api.routes import health, logs, reports, repositories
+from app.api.limits import BodySizeLimit, JsonGuard
+from app.api.routes import access, api_keys, health, ingest, logs, reports, repositories
+from app.auth import dev_issuer
+from app.auth.authenticate import Authentication
+from app.auth.setup import install_access
 from app.bootstrap import Platform, bootstrap
 from app.settings import Settings, get_settings
 
@@ -20,6 +23,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     otherwise the lifespan bootstraps them from ``settings`` and closes them on shutdown."""
     telemetry.configure("logdawg-api")
     settings = settings or (platform.settings if platform else get_settings())
+    settings.check_api()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -28,9 +32,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             return
         owned = await bootstrap(settings)
         app.state.platform = owned
+        access = install_access(app, owned)
         try:
             yield
         finally:
+            await access.aclose()
             await owned.aclose()
 
     app = FastAPI(
@@ -41,10 +47,20 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     )
     if platform is not None:
         app.state.platform = platform
+        install_access(app, platform)
     problems.install(app)
+    # The last added runs first: the size limit, then authentication (so an unauthenticated
+    # request is 401 before its body is judged), then the JSON guard on bounded bodies.
+    app.add_middleware(JsonGuard)
+    app.add_middleware(Authentication)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
+    app.include_router(access.router)
+    app.include_router(api_keys.router)
+    app.include_router(ingest.router)
     app.include_router(logs.router)
     app.include_router(reports.router)
     app.include_router(repositories.router)
+    if settings.auth_provider == "dev":
+        app.include_router(dev_issuer.router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
@@ -50,14 +51,51 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=MIB, ge=1024, le=64 * MIB)
+    # API processes `logdawg up` starts (uvicorn --workers); one per core is a good start.
+    api_workers: int = Field(default=1, ge=1, le=64)
+    # Connections each process keeps to PostgreSQL (and how many more it may open at a peak).
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
     local_org_slug: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+    # Sign-in (see the README's "Sign-in and organisations"). ``none``: single-tenant, every
+    # request acts as the owner of the local organisation. ``entra``: Entra ID access tokens.
+    # ``dev``: the local development issuer, for multi-tenant mode on one machine only.
+    auth_provider: Literal["none", "entra", "dev"] = "none"
+    # A tenant id (GUID), or ``organizations`` for any work or school account.
+    auth_tenant_id: str | None = None
+    # The API's app registration (application id): the ``aud`` its access tokens carry.
+    auth_client_id: str | None = None
+    # With ``organizations``: only these tenants (comma-separated GUIDs); unset: any tenant.
+    auth_allowed_tenants: str | None = None
+    auth_authority: str = "https://login.microsoftonline.com"
+    # The delegated scope the API exposes; a token without it is refused.
+    auth_scope: str = Field(default="access_as_user", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    # The SPA's app registration, handed to the browser by GET /api/v1/auth/config.
+    auth_spa_client_id: str | None = None
+    auth_leeway_s: float = Field(default=60.0, ge=0, le=300)
+    # The key of the keyed hash API keys are stored as. Unset: a file beside the KEK.
+    api_key_secret: SecretStr | None = None
+    # Ingest limits (token buckets, per API process): sustained requests/s and burst.
+    ingest_rate_per_key: float = Field(default=50.0, gt=0)
+    ingest_burst_per_key: int = Field(default=200, ge=1)
+    ingest_rate_per_org: float = Field(default=200.0, gt=0)
+    ingest_burst_per_org: int = Field(default=1000, ge=1)
+    invitation_ttl_h: float = Field(default=7 * 24.0, gt=0, le=90 * 24)
 
     # Queue
     queue_backend: Literal["postgres", "servicebus"] = "postgres"
     job_visibility_timeout_s: float = Field(default=300.0, gt=0, le=12 * 3600)
     job_max_attempts: int = Field(default=5, ge=1, le=100)
     job_retry_delay_s: float = Field(default=5.0, ge=0, le=3600)
+    # A fallback: an idle PostgreSQL-queue worker is woken at once by LISTEN/NOTIFY.
     worker_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    # Jobs one worker process runs at once (a diagnosis mostly waits on the provider and the
+    # model); also the Service Bus prefetch.
+    worker_concurrency: int = Field(default=16, ge=1, le=256)
+    # On SIGTERM: stop claiming and let in-flight jobs finish for at most this long (and never
+    # past their lease); the rest return to the queue when their lease runs out.
+    worker_drain_s: float = Field(default=30.0, ge=0, le=3600)
     # With queue_backend=servicebus: the namespace (signed in with Entra ID) and the queue.
     servicebus_namespace: str | None = None
     servicebus_queue: str = "diagnosis-jobs"
@@ -122,12 +160,74 @@ class Settings(BaseSettings):
                 "LOGDAWG_DIAGNOSER=azure_openai needs LOGDAWG_LLM_BASE_URL (the resource's "
                 "endpoint) and LOGDAWG_LLM_DEPLOYMENT"
             )
+        self._check_auth()
         if self.queue_backend == "servicebus" and not self.servicebus_namespace:
             raise ValueError(
                 "LOGDAWG_QUEUE_BACKEND=servicebus needs LOGDAWG_SERVICEBUS_NAMESPACE "
                 "(NAME.servicebus.windows.net)"
             )
         return self
+
+    def _check_auth(self) -> None:
+        if self.mode == "single_tenant" and self.auth_provider != "none":
+            raise ValueError(
+                f"LOGDAWG_AUTH_PROVIDER={self.auth_provider} needs LOGDAWG_MODE=multi_tenant "
+                "(single-tenant mode has no sign-in: every request acts for the local "
+                "organisation)"
+            )
+        if self.auth_provider == "dev" and self.environment != "local":
+            raise ValueError(
+                "LOGDAWG_AUTH_PROVIDER=dev (the local development issuer) is refused outside "
+                f"LOGDAWG_ENVIRONMENT=local (it is {self.environment!r})"
+            )
+        if self.auth_provider == "entra":
+            tenant = self.auth_tenant_id
+            if tenant is None or not (tenant == "organizations" or _is_guid(tenant)):
+                raise ValueError(
+                    "LOGDAWG_AUTH_TENANT_ID must be a tenant id (a GUID) or 'organizations', "
+                    f"got {tenant!r}"
+                )
+            if self.auth_client_id is None or not _is_guid(self.auth_client_id):
+                raise ValueError(
+                    "LOGDAWG_AUTH_CLIENT_ID must be the API app registration's application id "
+                    f"(a GUID), got {self.auth_client_id!r}"
+                )
+            if not self.auth_authority.startswith(("https://", "http://127.0.0.1")):
+                raise ValueError("LOGDAWG_AUTH_AUTHORITY must be an https:// URL")
+        for tenant in self.allowed_tenants:
+            if not _is_guid(tenant):
+                raise ValueError(
+                    f"LOGDAWG_AUTH_ALLOWED_TENANTS must list tenant ids (GUIDs), got {tenant!r}"
+                )
+        if self.api_key_secret is not None and len(self.api_key_secret.get_secret_value()) < 32:
+            raise ValueError("LOGDAWG_API_KEY_SECRET must be at least 32 characters")
+
+    def check_api(self) -> None:
+        """What the API (not the worker, which signs no one in) also needs; called when it
+        starts, so a missing setting stops it with the setting's name."""
+        if self.mode == "multi_tenant" and self.auth_provider == "none":
+            raise ValueError(
+                "LOGDAWG_MODE=multi_tenant needs LOGDAWG_AUTH_PROVIDER=entra (people sign in "
+                "with Entra ID) or dev (the local development issuer, on one machine)"
+            )
+        if (
+            self.mode == "multi_tenant"
+            and self.secret_backend == "keyvault"  # noqa: S105 - a backend name
+            and self.api_key_secret is None
+        ):
+            raise ValueError(
+                "LOGDAWG_SECRET_BACKEND=keyvault needs LOGDAWG_API_KEY_SECRET (a Key Vault "
+                "reference to the secret API keys are hashed with)"
+            )
+
+    @property
+    def allowed_tenants(self) -> tuple[str, ...]:
+        raw = self.auth_allowed_tenants or ""
+        return tuple(t.strip().lower() for t in raw.split(",") if t.strip())
+
+    @property
+    def api_key_secret_path(self) -> Path:
+        return self.key_path.parent / "api-key-hmac"
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -136,6 +236,13 @@ class Settings(BaseSettings):
     @property
     def key_path(self) -> Path:
         return self.key_file or self.data_dir / "keys" / "kek"
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 @lru_cache

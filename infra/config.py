@@ -123,7 +123,10 @@ class StackConfig(BaseModel):
     # Sign-in (issue 8): the API validates Entra ID access tokens issued for its own app
     # registration. Plain identifiers, no secret.
     auth_client_id: str = Field(pattern=_GUID)
-    auth_tenant_id: str | None = Field(default=None, pattern=_GUID)
+    # A tenant id, or ``organizations`` for any work account; unset: the deploying tenant.
+    auth_tenant_id: str | None = Field(default=None, pattern=rf"{_GUID[:-1]}|^organizations$")
+    # The SPA's own app registration, handed to browsers by GET /api/v1/auth/config.
+    auth_spa_client_id: str | None = Field(default=None, pattern=_GUID)
     auth_allowed_tenants: tuple[str, ...] = ()
     alert_emails: tuple[str, ...] = ()
     monthly_budget: int | None = Field(default=None, ge=1)
@@ -231,6 +234,7 @@ def load(stack: str | None = None) -> StackConfig:
         "auth_client_id": _require(config, stack, "authClientId",
                                    "application (client) id of the API's app registration"),
         "auth_tenant_id": config.get("authTenantId"),
+        "auth_spa_client_id": config.get("authSpaClientId"),
         "auth_allowed_tenants": tuple(_list(config.get("authAllowedTenants"))),
         "alert_emails": tuple(_list(config.get("alertEmails"))),
         "monthly_budget": config.get_int("monthlyBudget"),

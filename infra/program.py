@@ -153,6 +153,15 @@ def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
     }
     if cfg.auth_allowed_tenants:
         auth["LOGDAWG_AUTH_ALLOWED_TENANTS"] = ",".join(cfg.auth_allowed_tenants)
+    if cfg.auth_spa_client_id:
+        auth["LOGDAWG_AUTH_SPA_CLIENT_ID"] = cfg.auth_spa_client_id
+    # The key API keys are hashed with: made here, kept in the vault, read by the API only.
+    api_key_secret = random.RandomPassword(
+        "api-key-hmac", length=64, special=False, opts=pulumi.ResourceOptions(parent=vault)
+    )
+    _, auth["LOGDAWG_API_KEY_SECRET"] = vault.secret(
+        "api-key-hmac", ctx, secret_name="api-key-hmac", value=api_key_secret.result
+    )
 
     # Least privilege, each role on the one resource it is needed for.
     grants: list[tuple[str, str, AppIdentity, pulumi.Input[str], pulumi.Resource]] = []

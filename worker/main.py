@@ -1,4 +1,11 @@
-"""The worker: claim a job, hand it to ``process_job``, repeat. Nothing else lives here."""
+"""The worker: claim jobs, hand each to ``process_job``, repeat. Nothing else lives here.
+
+One process runs up to ``LOGDAWG_WORKER_CONCURRENCY`` jobs at once (a diagnosis mostly waits
+on the provider and the model; the engine parses off the event loop). It claims as many jobs as
+it has free slots, renews the leases of the jobs it holds, is woken by ``LISTEN/NOTIFY`` when
+a job arrives on the PostgreSQL queue (polling stays as the fallback), and on SIGTERM stops
+claiming and lets its in-flight jobs finish within their lease before it exits.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,14 @@ import logging
 import os
 import signal
 import socket
+import uuid
 
 from app import telemetry
 from app.bootstrap import Platform, bootstrap
 from app.git.cache import MemoryCache
 from app.llm.diagnosers import build_diagnoser, config_from_settings
+from app.queue.base import ClaimedJob
+from app.queue.postgres import NOTIFY_CHANNEL, PostgresJobQueue
 from app.services.code_context import EngineRunner
 from app.services.diagnoses import Diagnose, process_job
 from app.settings import Settings, get_settings
@@ -20,6 +30,7 @@ from worker.health import Heartbeat, serve_health
 
 logger = logging.getLogger("worker")
 SWEEP_INTERVAL_S = 60.0
+LISTEN_RETRY_S = 2.0
 
 
 def diagnose_for(platform: Platform) -> Diagnose:
@@ -34,6 +45,22 @@ def diagnose_for(platform: Platform) -> Diagnose:
     )
 
 
+async def handle(platform: Platform, job: ClaimedJob, diagnose: Diagnose) -> None:
+    """Run one claimed job and log its outcome (the function the loop hands every job to)."""
+    status = await process_job(
+        platform.sessions,
+        platform.queue,
+        job,
+        diagnose=diagnose,
+        retry_delay_s=platform.settings.job_retry_delay_s,
+    )
+    outcome = status.value if status is not None else "discarded (lease lost)"
+    logger.info(
+        "job %s (report %s, attempt %s, request %s): %s",
+        job.id, job.report_id, job.attempts, job.request_id or "-", outcome,
+    )  # fmt: skip
+
+
 async def run_once(
     platform: Platform,
     worker_id: str,
@@ -44,51 +71,176 @@ async def run_once(
     job = await platform.queue.claim(worker_id)
     if job is None:
         return False
-    status = await process_job(
-        platform.sessions,
-        platform.queue,
-        job,
-        diagnose=diagnose or diagnose_for(platform),
-        retry_delay_s=platform.settings.job_retry_delay_s,
-    )
-    logger.info("job %s (report %s): %s", job.id, job.report_id, status.value)
+    await handle(platform, job, diagnose or diagnose_for(platform))
     if heartbeat is not None:
         heartbeat.jobs += 1
     return True
 
 
+async def listen(platform: Platform, wake: asyncio.Event, stop: asyncio.Event) -> None:
+    """Set ``wake`` whenever a job is inserted (PostgreSQL queue); reconnects after errors."""
+    while not stop.is_set():
+        try:
+            async with platform.engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.exec_driver_sql(f"LISTEN {NOTIFY_CHANNEL}")
+                raw = await conn.get_raw_connection()
+                driver = raw.driver_connection
+                assert driver is not None
+                wake.set()  # jobs may have arrived while no one listened
+                async for _ in driver.notifies():
+                    wake.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.warning("LISTEN connection lost; polling until it is back", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), LISTEN_RETRY_S)
+
+
+class Worker:
+    """Bounded concurrent job runner. ``run`` returns once ``stop`` is set and in-flight jobs
+    have finished (or the drain time ran out)."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        worker_id: str,
+        diagnose: Diagnose,
+        *,
+        concurrency: int | None = None,
+        heartbeat: Heartbeat | None = None,
+    ) -> None:
+        self.platform = platform
+        self.worker_id = worker_id
+        self.diagnose = diagnose
+        self.concurrency = concurrency or platform.settings.worker_concurrency
+        self.heartbeat = heartbeat or Heartbeat()
+        self.in_flight: dict[asyncio.Task[None], ClaimedJob] = {}
+        self.wake = asyncio.Event()
+
+    @property
+    def visibility_s(self) -> float:
+        return self.platform.settings.job_visibility_timeout_s
+
+    async def run(self, stop: asyncio.Event) -> None:
+        settings = self.platform.settings
+        helpers = [asyncio.create_task(self._renew_leases(stop))]
+        if isinstance(self.platform.queue, PostgresJobQueue):
+            helpers.append(asyncio.create_task(listen(self.platform, self.wake, stop)))
+        next_sweep = 0.0
+        try:
+            while not stop.is_set():
+                self.heartbeat.beat()
+                loop = asyncio.get_running_loop()
+                if loop.time() >= next_sweep:
+                    next_sweep = loop.time() + SWEEP_INTERVAL_S
+                    await self._sweep()
+                self.wake.clear()
+                free = self.concurrency - len(self.in_flight)
+                claimed = await self._claim(free)
+                for job in claimed:
+                    task = asyncio.create_task(self._run_job(job))
+                    self.in_flight[task] = job
+                if claimed and len(claimed) == free:
+                    continue  # full; the next turn waits for a slot
+                await self._wait(stop, settings.worker_poll_interval_s)
+        finally:
+            await self._drain()
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _claim(self, free: int) -> list[ClaimedJob]:
+        if free <= 0:
+            return []
+        try:
+            return await self.platform.queue.claim_many(self.worker_id, free)
+        except Exception:
+            # The database went away or similar: nothing was claimed; try again shortly.
+            logger.warning("could not claim jobs; retrying shortly", exc_info=True)
+            return []
+
+    async def _wait(self, stop: asyncio.Event, poll_s: float) -> None:
+        """Until a job arrives (NOTIFY), a slot frees up, stop, or the poll interval passes."""
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+        slots = list(self.in_flight) if len(self.in_flight) >= self.concurrency else []
+        try:
+            await asyncio.wait([*waiters, *slots], timeout=poll_s, return_when="FIRST_COMPLETED")
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _run_job(self, job: ClaimedJob) -> None:
+        try:
+            await handle(self.platform, job, self.diagnose)
+            self.heartbeat.jobs += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The database went away mid-job or similar: the lease returns the job to the queue.
+            logger.exception("job %s attempt %s stopped on an error", job.id, job.attempts)
+        finally:
+            self.in_flight.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            self.wake.set()  # a slot is free
+
+    async def _renew_leases(self, stop: asyncio.Event) -> None:
+        interval = self.visibility_s / 3
+        while not stop.is_set() or self.in_flight:
+            await asyncio.sleep(interval)
+            jobs = list(self.in_flight.values())
+            if not jobs:
+                continue
+            try:
+                held = await self.platform.queue.renew(jobs)
+            except Exception:
+                logger.warning("could not renew leases; retrying", exc_info=True)
+                continue
+            for job in jobs:
+                if job.id not in held:
+                    logger.warning(
+                        "job %s attempt %s: lease lost; its outcome will be discarded",
+                        job.id, job.attempts,
+                    )  # fmt: skip
+
+    async def _sweep(self) -> None:
+        try:
+            if swept := await self.platform.queue.sweep():
+                logger.info("re-sent %d job(s) the broker never received", swept)
+        except Exception:
+            logger.warning("sweep failed; trying again later", exc_info=True)
+
+    async def _drain(self) -> None:
+        if not self.in_flight:
+            return
+        budget = min(self.platform.settings.worker_drain_s, self.visibility_s)
+        logger.info("draining %d in-flight job(s) for up to %.0f s", len(self.in_flight), budget)
+        _, pending = await asyncio.wait(list(self.in_flight), timeout=budget)
+        for task in pending:
+            task.cancel()  # its lease hands the job to another worker
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     platform = await bootstrap(settings)
-    worker_id = f"{socket.gethostname()}:{os.getpid()}"
-    logger.info("worker %s polling the %s queue", worker_id, settings.queue_backend)
+    worker_id = new_worker_id()
+    logger.info(
+        "worker %s on the %s queue, %d job(s) at once",
+        worker_id, settings.queue_backend, settings.worker_concurrency,
+    )  # fmt: skip
     heartbeat = Heartbeat()
-    diagnose = diagnose_for(platform)
     server = None
     if settings.worker_health_port is not None:
         server = await serve_health(
             heartbeat, "0.0.0.0", settings.worker_health_port,  # noqa: S104 (container port)
             stale_after_s=settings.job_visibility_timeout_s,
         )  # fmt: skip
-    next_sweep = 0.0
     try:
-        while not stop.is_set():
-            heartbeat.beat()
-            if (now := asyncio.get_running_loop().time()) >= next_sweep:
-                next_sweep = now + SWEEP_INTERVAL_S
-                try:
-                    if swept := await platform.queue.sweep():
-                        logger.info("re-sent %d job(s) the broker never received", swept)
-                except Exception:
-                    logger.exception("sweep failed; trying again later")
-            try:
-                busy = await run_once(platform, worker_id, heartbeat, diagnose)
-            except Exception:
-                # The database went away or similar: the job's lease returns it to the queue.
-                logger.exception("worker loop error; retrying shortly")
-                busy = False
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.worker_poll_interval_s)
+        await Worker(platform, worker_id, diagnose_for(platform), heartbeat=heartbeat).run(stop)
     finally:
         if server is not None:
             server.close()

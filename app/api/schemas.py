@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -28,38 +28,62 @@ def _text_or_object(value: Any) -> str | dict[str, Any]:
     return value
 
 
-def _iso_timestamp(value: str) -> str:
-    """Checked as an ISO 8601 date-time, stored exactly as sent."""
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date-time, e.g. 2025-06-30T01:24:27Z") from None
-    return value
+def _none_is_default(default: Any) -> BeforeValidator:
+    """The original Log Dawg accepted ``null`` for its optional fields: null means the default."""
+
+    def replace_none(value: Any) -> Any:
+        if value is not None:
+            return value
+        return default() if callable(default) else default
+
+    return BeforeValidator(replace_none)
+
+
+def _timestamp(value: Any) -> Any:
+    """Stored as sent: text (ISO 8601 or whatever the sender's clock prints) or epoch seconds."""
+    if value is None or (isinstance(value, str | int | float) and not isinstance(value, bool)):
+        if isinstance(value, str) and len(value) > 64:
+            raise ValueError("must be at most 64 characters")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+    raise ValueError(
+        "must be a date-time string (ISO 8601, e.g. 2025-06-30T01:24:27Z) or seconds since "
+        f"the epoch, not {type(value).__name__}"
+    )
+
+
+Timestamp = Annotated[str | int | float | None, BeforeValidator(_timestamp)]
 
 
 class LogData(BaseModel):
-    """The ``log_data`` of the original Log Dawg API."""
+    """The ``log_data`` of the original Log Dawg API. As there, fields it does not know are
+    ignored and optional fields may be ``null``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     content: Annotated[str | dict[str, Any], BeforeValidator(_text_or_object)] = Field(
         description="The log: raw text, or a JSON object such as a CloudWatch event."
     )
     source: str | None = Field(default=None, max_length=200, description="Where it came from.")
-    timestamp: Annotated[str, AfterValidator(_iso_timestamp)] | None = Field(
-        default=None, max_length=64
+    timestamp: Timestamp = Field(
+        default=None,
+        description="When it happened, stored as sent: an ISO 8601 date-time "
+        "(2025-06-30T01:24:27Z) or, as older senders send it, seconds since the epoch.",
     )
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Annotated[dict[str, Any], _none_is_default(dict)] = Field(default_factory=dict)
 
 
 class DiagnoseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """The original Log Dawg request. Unknown fields are ignored, as they were there."""
+
+    model_config = ConfigDict(extra="ignore")
 
     log_data: LogData
     # Accepted for compatibility with the original API. There is no clone to pull any more:
     # code is read from the provider at the right commit on every diagnosis.
-    force_git_pull: bool = False
-    include_git_context: bool = True
+    force_git_pull: Annotated[bool, _none_is_default(False)] = False
+    include_git_context: Annotated[bool, _none_is_default(True)] = True
     repository_id: uuid.UUID | None = Field(
         default=None,
         description="The registered repository the log comes from. Optional when the "
@@ -87,6 +111,8 @@ class DiagnosisStatus(BaseModel):
     attempts: int
     error: str | None
     report_url: str
+    # As the original Log Dawg's status answer named it: the diagnosis, once complete.
+    diagnosis_result: dict[str, Any] | None = None
 
 
 class ReportSummary(BaseModel):

@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -79,11 +79,15 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # The stable key: the token's tenant (``tid``) and object id (``oid``). E-mail is neither
+    # always present in a token nor unique across tenants.
+    tenant_id: Mapped[str] = mapped_column(String(64), server_default="")
+    external_id: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(200))
-    # Entra ID object id (``oid`` claim) once users sign in with Entra.
-    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
 
 
 class Membership(Base):
@@ -157,14 +161,44 @@ class ApiKey(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(200))
+    # ``ldk_`` and the key's public id: what a person (and a secret scanner) recognises.
     prefix: Mapped[str] = mapped_column(String(16))
+    # HMAC-SHA256 of the secret part under the platform's API-key hashing secret.
     key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(20)), server_default=text("'{ingest,read}'::varchar[]")
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = _now()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(Base):
+    """An invitation to an organisation, accepted once, by the invited address, before it
+    expires. Only the SHA-256 of its one-time token is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (Index("ix_invitations_org", "org_id", text("created_at DESC")),)
 
 
 class Report(Base):
@@ -226,6 +260,8 @@ class Job(Base):
     locked_by: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The X-Request-ID of the request that submitted the log (worker log lines carry it).
+    request_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
 
@@ -308,4 +344,5 @@ TENANT_TABLES = (
     "report_occurrences",
     "code_mappings",
     "git_cache",
+    "invitations",
 )

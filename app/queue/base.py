@@ -1,12 +1,28 @@
-"""The job queue port. A job names a report to diagnose; the report id makes it idempotent."""
+"""The job queue port. A job names a report to diagnose; the report id makes it idempotent.
+
+A claim is fenced: ``(id, worker_id, attempts)``. Every claim of a job raises ``attempts``, so
+a worker whose lease ran out (and whose job another worker now holds) no longer matches, and
+its ``complete``/``retry``/``fail`` raise ``StaleClaim`` instead of overwriting the outcome.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class StaleClaim(Exception):
+    """The job's lease passed to another claim: this worker's outcome must be discarded."""
+
+    def __init__(self, job: ClaimedJob) -> None:
+        super().__init__(
+            f"job {job.id} attempt {job.attempts} is no longer held by {job.worker_id}"
+        )
+        self.job = job
 
 
 @dataclass(frozen=True)
@@ -17,6 +33,10 @@ class ClaimedJob:
     kind: str
     attempts: int
     max_attempts: int
+    # Who holds the lease; with ``attempts`` the claim's fencing token.
+    worker_id: str = ""
+    # The X-Request-ID of the request that submitted the log, carried into worker logs.
+    request_id: str | None = None
 
     @property
     def is_last_attempt(self) -> bool:
@@ -32,6 +52,18 @@ class JobQueue(Protocol):
 
     async def claim(self, worker_id: str) -> ClaimedJob | None:
         """Take the next due job, hidden from other workers until its lease runs out."""
+        ...
+
+    async def claim_many(self, worker_id: str, limit: int) -> list[ClaimedJob]:
+        """Take up to ``limit`` due jobs at once (a worker's free slots)."""
+        ...
+
+    async def hold(self, session: AsyncSession, job: ClaimedJob) -> None:
+        """Check in the caller's transaction that the claim still holds; ``StaleClaim`` if not."""
+        ...
+
+    async def renew(self, jobs: Sequence[ClaimedJob]) -> set[uuid.UUID]:
+        """Extend the leases of ``jobs``; returns the ids whose claim still holds."""
         ...
 
     async def complete(self, session: AsyncSession, job: ClaimedJob) -> None:

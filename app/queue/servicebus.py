@@ -5,7 +5,8 @@
   message per new job (message id ``<job>:<attempt>``, so the queue's duplicate detection
   drops a second send). Jobs whose message never left (the API died between commit and send)
   are sent again by ``sweep``, which workers run periodically.
-- ``claim`` receives one message in peek-lock mode and marks the job running in its
+- ``claim_many`` receives up to the worker's free slots in peek-lock mode (the receiver
+  prefetches ``prefetch_count``, the worker's concurrency) and marks the job running in its
   organisation; a message for a job already done is settled without work, and one for a job
   whose last attempt died with its worker fails the job instead of looping.
 - ``complete``/``retry``/``fail`` change the job row in the caller's transaction and remember
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -71,7 +73,9 @@ class ServiceBusJobQueue:
         visibility_timeout_s: float,
         max_attempts: int,
         receive_wait_s: float = 5.0,
+        prefetch_count: int = 0,
     ) -> None:
+        self._prefetch_count = prefetch_count
         self._factory = factory
         self._client = client
         self._queue_name = queue_name
@@ -85,6 +89,7 @@ class ServiceBusJobQueue:
         self._receiver: Any = None
         self._renewer = AutoLockRenewer(max_lock_renewal_duration=visibility_timeout_s)
         self._in_flight: dict[uuid.UUID, _InFlight] = {}
+        self._receiver_lock = asyncio.Lock()
 
     # --- sending --------------------------------------------------------------------------
 
@@ -148,31 +153,50 @@ class ServiceBusJobQueue:
     # --- receiving ------------------------------------------------------------------------
 
     async def claim(self, worker_id: str) -> ClaimedJob | None:
+        jobs = await self.claim_many(worker_id, 1)
+        return jobs[0] if jobs else None
+
+    async def claim_many(self, worker_id: str, limit: int) -> list[ClaimedJob]:
+        """Receive up to ``limit`` messages (the worker's free slots; the receiver prefetches
+        ``prefetch_count`` more) and mark their jobs running."""
+        if limit <= 0:
+            return []
         if self._receiver is None:
             # Every received message's lock is renewed while it is worked on.
             self._receiver = self._client.get_queue_receiver(
-                queue_name=self._queue_name, auto_lock_renewer=self._renewer
+                queue_name=self._queue_name,
+                auto_lock_renewer=self._renewer,
+                prefetch_count=self._prefetch_count,
             )
-        receiver = self._receiver
-        received = await asyncio.to_thread(
-            receiver.receive_messages, max_message_count=1, max_wait_time=self._receive_wait_s
+        # While jobs are in flight, wait briefly: their settlements queue behind this call.
+        received = await self._on_receiver(
+            "receive_messages",
+            max_message_count=limit,
+            max_wait_time=min(self._receive_wait_s, 1.0)
+            if self._in_flight
+            else self._receive_wait_s,
         )
-        if not received:
-            return None
-        message = received[0]
+        jobs = []
+        for message in received or []:
+            job = await self._claim_message(worker_id, message)
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    async def _claim_message(self, worker_id: str, message: Any) -> ClaimedJob | None:
         try:
             body = _body(message)
             job_id, org_id = uuid.UUID(body["job_id"]), uuid.UUID(body["org_id"])
         except (ValueError, KeyError, TypeError):
-            await asyncio.to_thread(
-                receiver.dead_letter_message, message, reason="unreadable",
+            await self._on_receiver(
+                "dead_letter_message", message, reason="unreadable",
                 error_description="the message is not a Log Dawg job",
             )  # fmt: skip
             return None
         async with tenant_session(self._factory, org_id) as session, session.begin():
             job = await session.get(Job, job_id, with_for_update=True)
             if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
-                await asyncio.to_thread(receiver.complete_message, message)
+                await self._on_receiver("complete_message", message)
                 return None
             if job.attempts >= job.max_attempts:
                 # The last attempt's worker died mid-job: give up, as the PostgreSQL queue does.
@@ -193,11 +217,20 @@ class ServiceBusJobQueue:
                     kind=job.kind,
                     attempts=job.attempts,
                     max_attempts=job.max_attempts,
+                    worker_id=worker_id,
+                    request_id=job.request_id,
                 )
             given_up = job.id if claimed is None else None
         if given_up is not None:
             await self._settle(given_up)
         return claimed
+
+    async def hold(self, session: AsyncSession, job: ClaimedJob) -> None:
+        await self._rows.hold(session, job)
+
+    async def renew(self, jobs: Sequence[ClaimedJob]) -> set[uuid.UUID]:
+        # The message locks are renewed by the SDK's AutoLockRenewer; this renews the rows.
+        return await self._rows.renew(jobs)
 
     async def complete(self, session: AsyncSession, job: ClaimedJob) -> None:
         await self._rows.complete(session, job)
@@ -228,18 +261,24 @@ class ServiceBusJobQueue:
         flight = self._in_flight.pop(job_id, None)
         if flight is None or flight.outcome is None:
             return  # nothing decided: the lock expires and the message comes back
-        receiver, message = self._receiver, flight.message
+        message = flight.message
         kind, detail = flight.outcome
         if kind == "fail":
-            await asyncio.to_thread(
-                receiver.dead_letter_message, message, reason="failed",
+            await self._on_receiver(
+                "dead_letter_message", message, reason="failed",
                 error_description=str(detail)[:1000],
             )  # fmt: skip
             return
         if kind == "retry" and job is not None:
             at = datetime.now(UTC) + timedelta(seconds=float(detail))
             await self._send([(job.id, job.org_id, job.report_id, job.attempts)], at)
-        await asyncio.to_thread(receiver.complete_message, message)
+        await self._on_receiver("complete_message", message)
+
+    async def _on_receiver(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the receiver in a thread, one call at a time: the worker settles and receives
+        from several jobs at once, and the SDK's synchronous receiver is not thread-safe."""
+        async with self._receiver_lock:
+            return await asyncio.to_thread(getattr(self._receiver, method), *args, **kwargs)
 
     async def aclose(self) -> None:
         self._renewer.close()

@@ -3,6 +3,11 @@
 Delivery is at least once. The report id is the idempotency key: a job whose report is
 already complete is acknowledged without work, and the result and the acknowledgement
 commit in one transaction, so processing a job twice still yields one report.
+
+Every transaction that changes the job or its report first checks the claim (the queue's
+fenced updates raise ``StaleClaim``): a worker whose lease ran out while it diagnosed, and
+whose job another worker now holds, has its outcome discarded (the transaction rolls back)
+and logged, so it can never overwrite the new holder's result.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from app.analysis import engine
 from app.analysis.report import DiagnosisReport
 from app.db.models import Report, ReportStatus
 from app.db.session import tenant_session
-from app.queue.base import ClaimedJob, JobQueue
+from app.queue.base import ClaimedJob, JobQueue, StaleClaim
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +72,22 @@ async def process_job(
     *,
     diagnose: Diagnose = default_diagnose,
     retry_delay_s: float = 5.0,
-) -> ReportStatus:
-    """Run one claimed job to its end state and return the report's status afterwards. The
-    queue's broker (if any) is told only once that state is committed."""
-    status = await _process(sessions, queue, job, diagnose=diagnose, retry_delay_s=retry_delay_s)
+) -> ReportStatus | None:
+    """Run one claimed job to its end state and return the report's status afterwards, or
+    None when the claim went stale and this worker's outcome was discarded. The queue's
+    broker (if any) is told only once that state is committed."""
+    try:
+        status = await _process(
+            sessions, queue, job, diagnose=diagnose, retry_delay_s=retry_delay_s
+        )
+    except StaleClaim:
+        logger.warning(
+            "job %s attempt %s: the lease passed to another worker; this outcome is discarded",
+            job.id,
+            job.attempts,
+        )
+        await queue.acknowledge(job)
+        return None
     await queue.acknowledge(job)
     return status
 
@@ -84,6 +101,7 @@ async def _process(
     retry_delay_s: float,
 ) -> ReportStatus:
     async with tenant_session(sessions, job.org_id) as session, session.begin():
+        await queue.hold(session, job)
         report = await session.get(Report, job.report_id, with_for_update=True)
         if report is None:
             await queue.fail(session, job, "the report no longer exists")
@@ -108,6 +126,7 @@ async def _process(
         return await _record_failure(sessions, queue, job, exc, retry_delay_s)
 
     async with tenant_session(sessions, job.org_id) as session, session.begin():
+        await queue.hold(session, job)
         report = await session.get(Report, job.report_id, with_for_update=True)
         if report is None:
             await queue.fail(session, job, "the report was deleted while it was diagnosed")
@@ -133,6 +152,7 @@ async def _record_failure(
     error = readable(exc)
     give_up = job.is_last_attempt or isinstance(exc, PermanentJobError)
     async with tenant_session(sessions, job.org_id) as session, session.begin():
+        await queue.hold(session, job)
         report = await session.get(Report, job.report_id, with_for_update=True)
         if give_up:
             await queue.fail(session, job, error)

@@ -40,7 +40,9 @@ class FakeServiceBus:
         assert queue_name == self.queue
         return self
 
-    def get_queue_receiver(self, queue_name: str, auto_lock_renewer: Any = None) -> FakeServiceBus:
+    def get_queue_receiver(
+        self, queue_name: str, auto_lock_renewer: Any = None, prefetch_count: int = 0
+    ) -> FakeServiceBus:
         assert queue_name == self.queue
         self.renewer = auto_lock_renewer
         return self
@@ -73,12 +75,15 @@ class FakeServiceBus:
         self, max_message_count: int = 1, max_wait_time: float = 0
     ) -> list[Received]:
         now = datetime.now(UTC)
+        received = []
         for message in self.messages:
+            if len(received) >= max_message_count:
+                break
             if not message.locked and (message.visible_at is None or message.visible_at <= now):
                 message.locked = True
                 message.delivery_count += 1
-                return [message]
-        return []
+                received.append(message)
+        return received
 
     def complete_message(self, message: Received) -> None:
         self.messages.remove(message)

@@ -276,6 +276,7 @@ def test_the_app_accepts_the_settings_the_stack_gives_it(
 ) -> None:
     from app.settings import Settings
 
+    apis = 0
     for app in stacks[name].of(WEB_APP):
         with monkeypatch.context() as env:
             for key in [k for k in os.environ if k.startswith("LOGDAWG_")]:
@@ -291,3 +292,12 @@ def test_the_app_accepts_the_settings_the_stack_gives_it(
         assert settings.database_host == stacks[name].outputs["database_host"]
         assert settings.mode == "multi_tenant"
         assert not settings.uses_embedded_database
+        apis += _settings(app)["LOGDAWG_ROLE"] == "api"
+        if _settings(app)["LOGDAWG_ROLE"] == "api":
+            # The API signs people in with Entra ID and hashes API keys with a vault secret.
+            settings.check_api()
+            assert settings.auth_provider == "entra"
+            assert settings.auth_client_id == stack_config(name)["logdawg-cloud:authClientId"]
+            assert settings.api_key_secret is not None
+            assert settings.api_key_secret.get_secret_value().startswith("@Microsoft.KeyVault(")
+    assert apis == 1

@@ -2,16 +2,20 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app.analysis.fingerprint import fingerprint
 from app.analysis.logs import parse_log
-from app.api.deps import CurrentOrg, PlatformDep, QueueDep, SessionDep
+from app.api.deps import Ingest, PlatformDep, QueueDep, SessionDep, Viewer
 from app.api.schemas import DiagnoseAccepted, DiagnoseRequest, DiagnosisStatus
-from app.db.models import Repository
+from app.bootstrap import Platform
+from app.db.models import ReportStatus, Repository
+from app.queue.base import JobQueue
 from app.services import reports, repositories
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
@@ -52,15 +56,39 @@ async def diagnose(
     body: DiagnoseRequest,
     session: SessionDep,
     queue: QueueDep,
-    org_id: CurrentOrg,
+    actor: Ingest,
     platform: PlatformDep,
     response: Response,
 ) -> DiagnoseAccepted:
     """Accept a log for diagnosis. The report and its job are committed together before the
     202, so an accepted log is never lost. A repeat of an error diagnosed within the grouping
     window answers 200 with the existing report, whose occurrence count went up."""
-    log_data = body.log_data.model_dump(mode="json")
-    repo_id = await _repository_for(session, body.repository_id)
+    accepted = await accept_log(
+        session,
+        queue,
+        platform,
+        org_id=actor.org_id,
+        log_data=body.log_data.model_dump(mode="json"),
+        repository_id=body.repository_id,
+    )
+    response.headers["Location"] = accepted.report_url
+    if accepted.repeat:
+        response.status_code = status.HTTP_200_OK
+    return accepted
+
+
+async def accept_log(
+    session: AsyncSession,
+    queue: JobQueue,
+    platform: Platform,
+    *,
+    org_id: uuid.UUID,
+    log_data: dict[str, Any],
+    repository_id: uuid.UUID | None,
+) -> DiagnoseAccepted:
+    """Commit a pending report and its job (or an occurrence of a recent repeat), then hand
+    the job to the queue. Shared by every way a log arrives."""
+    repo_id = await _repository_for(session, repository_id)
     parsed = await run_in_threadpool(
         parse_log, log_data["content"], source=log_data.get("source"), metadata=log_data["metadata"]
     )
@@ -69,7 +97,7 @@ async def diagnose(
         queue,
         org_id=org_id,
         log_data=log_data,
-        source=body.log_data.source,
+        source=log_data.get("source"),
         repo_id=repo_id,
         fingerprint=fingerprint(parsed),
         commit=parsed.commit,
@@ -83,9 +111,6 @@ async def diagnose(
         logger.warning("could not hand job for report %s to the broker", submitted.report.id,
                        exc_info=True)  # fmt: skip
     report = submitted.report
-    response.headers["Location"] = _report_url(report.id)
-    if submitted.repeat:
-        response.status_code = status.HTTP_200_OK
     return DiagnoseAccepted(
         diagnosis_id=report.id,
         status=report.status,
@@ -97,7 +122,9 @@ async def diagnose(
 
 
 @router.get("/diagnose/status/{diagnosis_id}")
-async def diagnosis_status(diagnosis_id: uuid.UUID, session: SessionDep) -> DiagnosisStatus:
+async def diagnosis_status(
+    diagnosis_id: uuid.UUID, session: SessionDep, actor: Viewer
+) -> DiagnosisStatus:
     report = await reports.get_report(session, diagnosis_id)
     if report is None:
         raise HTTPException(404, f"No diagnosis {diagnosis_id}.")
@@ -110,4 +137,5 @@ async def diagnosis_status(diagnosis_id: uuid.UUID, session: SessionDep) -> Diag
         attempts=report.attempts,
         error=report.error,
         report_url=_report_url(report.id),
+        diagnosis_result=report.report_data if report.status is ReportStatus.COMPLETE else None,
     )

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, Viewer
 from app.api.schemas import Occurrence, ReportDetail, ReportPage, ReportSummary
 from app.db.models import Report, ReportStatus
 from app.services import reports
@@ -33,6 +33,7 @@ def _summary_fields(report: Report, data: dict[str, Any] | None) -> dict[str, An
 @router.get("")
 async def list_reports(
     session: SessionDep,
+    actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     status: ReportStatus | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -51,7 +52,7 @@ async def list_reports(
 
 
 @router.get("/{report_id}")
-async def get_report(report_id: uuid.UUID, session: SessionDep) -> ReportDetail:
+async def get_report(report_id: uuid.UUID, session: SessionDep, actor: Viewer) -> ReportDetail:
     """One report; its id is the diagnosis id that ``POST /api/v1/logs/diagnose`` returned."""
     report = await reports.get_report(session, report_id)
     if report is None:
@@ -71,6 +72,7 @@ async def get_report(report_id: uuid.UUID, session: SessionDep) -> ReportDetail:
 async def list_occurrences(
     report_id: uuid.UUID,
     session: SessionDep,
+    actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[Occurrence]:
     """The repeats grouped onto a report, newest first, each with the log it arrived with."""

@@ -171,3 +171,31 @@ async def test_against_a_real_namespace(tenant_db: TenantDb) -> None:
     assert claimed is not None and claimed.report_id == report_id
     await process_job(tenant_db.sessions, queue, claimed)
     await queue.aclose()
+
+
+async def test_a_worker_claims_up_to_its_free_slots_and_stale_outcomes_are_not_settled(
+    tenant_db: TenantDb,
+) -> None:
+    bus = FakeServiceBus()
+    queue = make_queue(tenant_db, bus)
+    reports = [await submit(tenant_db, queue) for _ in range(3)]
+    first = await queue.claim_many("w1", 2)
+    assert len(first) == 2 and {j.worker_id for j in first} == {"w1"}
+    rest = await queue.claim_many("w1", 5)
+    assert [j.report_id for j in rest] == [
+        r for r in reports if r not in {j.report_id for j in first}
+    ]
+
+    # The first job's lease is lost: another claim of the row supersedes it.
+    stale = first[0]
+    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session, session.begin():
+        await session.execute(
+            text("UPDATE jobs SET locked_by = 'w2', attempts = attempts + 1 WHERE id = :id"),
+            {"id": stale.id},
+        )
+    assert await process_job(tenant_db.sessions, queue, stale) is None
+    report, job = await state(tenant_db, stale.report_id)
+    assert report.status is not ReportStatus.COMPLETE and job.locked_by == "w2"
+    assert f"{stale.id}:0" in bus.pending(), "a discarded outcome settles nothing"
+    for job_ in (first[1], *rest):
+        assert await process_job(tenant_db.sessions, queue, job_) is ReportStatus.COMPLETE

@@ -356,7 +356,7 @@ async def test_azure_devops_warm_path_reuses_everything(ado: FakeServer) -> None
     ],
 )
 async def test_multi_tenant_refuses_internal_base_urls(url: str) -> None:
-    settings = Settings(mode="multi_tenant")
+    settings = Settings(mode="multi_tenant", auth_provider="dev")
     repo = RepoRef(Provider.GITHUB, "a", "b", base_url=url)
     with pytest.raises(Refused):
         await provider_for(repo, TOKEN, settings, cache=cache(), cache_scope="r")
@@ -374,7 +374,7 @@ async def test_local_checkouts_are_refused_in_multi_tenant_mode(sample_repo: Pat
         await provider_for(
             local_ref(sample_repo),
             None,
-            Settings(mode="multi_tenant"),
+            Settings(mode="multi_tenant", auth_provider="dev"),
             cache=cache(),
             cache_scope="r",
         )
