@@ -199,10 +199,10 @@ def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
             worker_settings=settings(identities.worker, "worker"),
             queue_metric_resource_id=messaging.namespace.id,
             queue_name=QUEUE,
+            # An app starts pulling its image and reading Key Vault references at once: its
+            # roles and the secret it references must exist first.
+            depends_on=(insights_secret, *assignments),
         ),
-        # An app starts pulling its image and reading Key Vault references at once: its
-        # roles must exist first.
-        opts=pulumi.ResourceOptions(depends_on=[insights_secret, *assignments]),
     )
     spa = Spa("spa", ctx, apps.api)
 
@@ -226,8 +226,8 @@ def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
                 "LOGDAWG_RUNTIME_PRINCIPALS": runtime_principals,
                 "AZURE_CLIENT_ID": identities.migrator.client_id,
             },
+            depends_on=(database.migrator_admin, database.database, *assignments),
         ),
-        opts=pulumi.ResourceOptions(depends_on=[database, *assignments]),
     )
 
     web = "Microsoft.Web/sites"

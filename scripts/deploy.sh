@@ -33,14 +33,13 @@ ensure_registry() {
   # stack's name suffix) first, so no app is ever declared on an image that is not there.
   if out registry_login_server >/dev/null 2>&1; then return 0; fi
   log "new stack: creating its registry before anything that pulls from it"
-  local project=logdawg-cloud urn="urn:pulumi:$STACK::logdawg-cloud"
+  local urn="urn:pulumi:$STACK::logdawg-cloud"
   local targets=(--target "$urn::azure-native:resources:ResourceGroup::rg"
     --target "$urn::logdawg:infra:Registry::images"
     --target "$urn::logdawg:infra:Registry\$azure-native:containerregistry:Registry::images-acr")
   if [[ "$STACK" == pr-* ]]; then
     targets+=(--target "$urn::random:index/randomString:RandomString::suffix")
   fi
-  : "$project"
   pulumi up --yes --stack "$STACK" --non-interactive --skip-preview \
     --policy-pack infra/policy "${targets[@]}"
 }
@@ -182,6 +181,9 @@ deploy_spa() {
   SWA_CLI_DEPLOYMENT_TOKEN="$token" npx --yes @azure/static-web-apps-cli@2.0.2 deploy \
     frontend/dist --env production
 }
+
+# `az containerapp` is a CLI extension: install it without a prompt when first used.
+az config set extension.use_dynamic_install=yes_without_prompt >/dev/null
 
 steps="${STEPS:-images up migrate roll-out spa}"
 for step in $steps; do

@@ -40,7 +40,9 @@ def _constant(tree: ast.Module, name: str) -> str | None:
         value = getattr(node, "value", None)
         for target in targets:
             if isinstance(target, ast.Name) and target.id == name:
-                return value.value if isinstance(value, ast.Constant) else None
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    return value.value
+                return None
     return None
 
 

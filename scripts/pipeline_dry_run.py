@@ -110,6 +110,8 @@ def fake_az(args: list[str]) -> int:
         fake.event("acr-login")
     elif args[:3] == ["staticwebapp", "secrets", "list"]:
         print("swa-deployment-token")
+    elif args[:2] == ["config", "set"]:
+        assert args[2] == "extension.use_dynamic_install=yes_without_prompt", args
     elif args[:3] == ["containerapp", "job", "start"]:
         fake.event("migrate-start", state["config"].get("imageTag", ""))
         for repo in ("logdawg-migrator",):

@@ -54,6 +54,9 @@ class AppsArgs:
     worker_settings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     queue_metric_resource_id: pulumi.Input[str] | None = None
     queue_name: str = "diagnosis-jobs"
+    # What must exist before an app starts: its role assignments (AcrPull to pull its image,
+    # Key Vault Secrets User to resolve its references) and the secrets it references.
+    depends_on: tuple[pulumi.Resource, ...] = ()
 
 
 def _site_config(
@@ -135,7 +138,7 @@ class Apps(pulumi.ComponentResource):
                 ),
                 site_config=api_config,
                 tags=ctx.tags,
-                opts=child(self.api, ignore_changes=swapped),
+                opts=child(self.api, ignore_changes=swapped, depends_on=list(args.depends_on)),
             )
         if profile.worker_autoscale and args.queue_metric_resource_id is not None:
             self.autoscale = self._autoscale(f"{name}-worker-autoscale", ctx, args)
@@ -202,7 +205,7 @@ class Apps(pulumi.ComponentResource):
             public_network_access="Enabled" if public else "Disabled",
             site_config=config,
             tags=ctx.tags,
-            opts=child(self, ignore_changes=ignore_changes or []),
+            opts=child(self, ignore_changes=ignore_changes or [], depends_on=list(args.depends_on)),
         )
         # No FTP, no basic-auth publishing: deployments authenticate with Entra ID.
         az.web.WebAppFtpAllowed(

@@ -24,6 +24,8 @@ class MigratorArgs:
     registry_server: pulumi.Input[str]
     identity: az.managedidentity.UserAssignedIdentity
     settings: Mapping[str, pulumi.Input[str]]
+    # The job pulls its image with the migrator identity and signs in to the database as it.
+    depends_on: tuple[pulumi.Resource, ...] = ()
 
 
 class Migrator(pulumi.ComponentResource):
@@ -87,6 +89,6 @@ class Migrator(pulumi.ComponentResource):
                 ]
             ),
             tags=ctx.tags,
-            opts=child(self),
+            opts=child(self, depends_on=list(args.depends_on)),
         )
         self.register_outputs({"job_name": self.job.name})

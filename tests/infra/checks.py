@@ -10,8 +10,9 @@ Sources (Microsoft Learn, checked when these were written):
   ``name`` field of each role's JSON).
 - Static Web Apps regions: the regions ARM offers for Microsoft.Web/staticSites (westus2,
   centralus, eastus2, westeurope, eastasia), as its "location not available" error lists them.
-- Metric names and dimensions: "Supported metrics" for Microsoft.ServiceBus/namespaces,
-  Microsoft.DBforPostgreSQL/flexibleServers and Microsoft.Web/sites (Azure Monitor reference).
+- Metric names, dimensions and aggregations: "Supported metrics" for
+  Microsoft.ServiceBus/namespaces, Microsoft.DBforPostgreSQL/flexibleServers and
+  Microsoft.Web/sites (Azure Monitor reference, generated from the metrics API).
 - Delegations: App Service VNet integration needs Microsoft.Web/serverFarms; a workload-profiles
   Container Apps environment needs Microsoft.App/environments.
 """
@@ -50,6 +51,18 @@ METRICS = {
     },
     "Microsoft.DBforPostgreSQL/flexibleServers": {"cpu_percent": set(), "storage_percent": set()},
     "Microsoft.Web/sites": {"Http5xx": {"Instance"}},
+}
+# (Resource type, metric) -> the aggregations Azure Monitor offers for it.
+AGGREGATIONS = {
+    ("Microsoft.ServiceBus/namespaces", "ActiveMessages"): {"Average", "Minimum", "Maximum"},
+    ("Microsoft.ServiceBus/namespaces", "DeadletteredMessages"): {"Average", "Minimum", "Maximum"},
+    ("Microsoft.DBforPostgreSQL/flexibleServers", "cpu_percent"): {"Average", "Minimum", "Maximum"},
+    ("Microsoft.DBforPostgreSQL/flexibleServers", "storage_percent"): {
+        "Average",
+        "Minimum",
+        "Maximum",
+    },
+    ("Microsoft.Web/sites", "Http5xx"): {"Total"},
 }
 
 QUEUE = "diagnosis-jobs"
@@ -201,6 +214,7 @@ def alerts_use_documented_metrics_and_reach_the_action_group(stack: Stack) -> No
         for criterion in alert.inputs["criteria"]["allOf"]:
             metric = criterion["metricName"]
             assert metric in METRICS[namespace], (alert.name, metric)
+            assert criterion["timeAggregation"] in AGGREGATIONS[namespace, metric], alert.name
             assert criterion["metricNamespace"] == namespace
             for dimension in criterion.get("dimensions") or []:
                 assert dimension["name"] in METRICS[namespace][metric], (alert.name, dimension)
@@ -335,6 +349,19 @@ def budget_and_protection_fit_the_environment(stack: Stack) -> None:
         assert stack.protected == set(), stack.protected
 
 
+def apps_and_the_job_start_after_what_they_need(stack: Stack) -> None:
+    assignments = {a.name for a in stack.of(ASSIGNMENT)}
+    for app in stack.of(WEB_APP) + stack.of(SLOT):
+        who = "api" if app.name.startswith("apps-api") else "worker"
+        needed = {f"{who}-acr-pull", f"{who}-kv-secrets", f"{who}-kv-kek"}
+        assert needed <= assignments, needed - assignments
+        depends = stack.depends_on.get(app.name, set())
+        assert needed | {"appinsights-connection"} <= depends, (app.name, needed - depends)
+    (job,) = stack.of("azure-native:app:Job")
+    job_needs = {"migrator-acr-pull", "db-migrator-admin", "db-db"}
+    assert job_needs <= stack.depends_on.get(job.name, set()), job_needs
+
+
 CHECKS: tuple[Callable[[Stack], None], ...] = (
     private_endpoints_use_the_documented_zones,
     roles_are_the_documented_least_privilege_ones,
@@ -348,4 +375,5 @@ CHECKS: tuple[Callable[[Stack], None], ...] = (
     the_migrator_alone_administers_the_database,
     the_api_signs_people_in_with_entra,
     budget_and_protection_fit_the_environment,
+    apps_and_the_job_start_after_what_they_need,
 )

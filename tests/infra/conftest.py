@@ -47,6 +47,8 @@ class Stack:
     outputs: dict[str, Any] = field(default_factory=dict)
     # Names of the resources declared with ``protect=True``.
     protected: set[str] = field(default_factory=set)
+    # Resource name -> names of the resources it explicitly depends on.
+    depends_on: dict[str, set[str]] = field(default_factory=dict)
 
     def of(self, type_: str) -> list[Declared]:
         return [r for r in self.resources if r.type == type_]
@@ -186,8 +188,15 @@ def run_stack(stack: str, config: dict[str, str] | None = None) -> Stack:
         ) -> pulumi.ResourceTransformationResult | None:
             # Pulumi keeps stack transformations of earlier runs in this process: record only
             # while this run is the active one.
-            if _ACTIVE.get("stack") is result and args.opts and args.opts.protect:
+            if _ACTIVE.get("stack") is not result or not args.opts:
+                return None
+            if args.opts.protect:
                 result.protected.add(args.name)
+            depends = args.opts.depends_on
+            if isinstance(depends, list) and depends:
+                result.depends_on[args.name] = {
+                    d.pulumi_resource_name for d in depends if isinstance(d, pulumi.Resource)
+                }
             return None
 
         @pulumi.runtime.test  # type: ignore[misc]

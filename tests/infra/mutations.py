@@ -135,6 +135,15 @@ MUTATIONS: tuple[Mutation, ...] = (
                          new="logdawg-worker")),
     Mutation("the API migrates on start as its runtime identity", "dev", WEB, "apps-api",
              _setting("LOGDAWG_MIGRATE_ON_START", "true")),
+    Mutation("the worker created before it may pull its image", "dev", "depends_on",
+             "apps-worker:worker-acr-pull", lambda props: None),
+    Mutation("the staging slot created before it may read its secrets", "prod", "depends_on",
+             "apps-api-staging:api-kv-secrets", lambda props: None),
+    Mutation("the database job declared before the migrator administers the server", "prod",
+             "depends_on", "migrator-job:db-migrator-admin", lambda props: None),
+    Mutation("5xx alert on an aggregation App Service does not offer", "prod", ALERT,
+             "ops-alert-api-5xx", _set("criteria", "allOf", 0, "timeAggregation",
+                                       value="Average")),
 )  # fmt: skip
 
 
@@ -144,6 +153,12 @@ def mutate(stack: Stack, mutation: Mutation) -> Stack:
     if mutation.type == "protect":
         assert mutation.name in mutated.protected, mutation.name
         mutated.protected.discard(mutation.name)
+        return mutated
+    if mutation.type == "depends_on":
+        # name is "<resource>:<dependency>": the resource no longer waits for it.
+        resource, dependency = mutation.name.split(":")
+        assert dependency in mutated.depends_on[resource], mutation.name
+        mutated.depends_on[resource].discard(dependency)
         return mutated
     matches = [
         i
