@@ -19,10 +19,9 @@ from app.analysis.engine import EngineResult, RepoContext, SourceError, diagnose
 from app.analysis.markdown import render_markdown
 from app.analysis.report import DiagnosisReport
 from app.analysis.sources import GitCheckoutSource, ProviderSource
-from app.db.models import Provider
 from app.git.cache import MemoryCache, ScopedMemoryCache
 from app.git.factory import provider_for
-from app.git.types import GitProviderError, RepoRef
+from app.git.types import GitProviderError, Provider, RepoRef
 from app.llm.diagnosers import build_diagnoser, config_from_settings
 from app.settings import Settings
 

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+from app.git.types import Provider as Provider  # the enum lives on the git side
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -42,12 +43,6 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
     VIEWER = "viewer"
-
-
-class Provider(enum.StrEnum):
-    GITHUB = "github"
-    AZURE_DEVOPS = "azure_devops"
-    LOCAL = "local"
 
 
 class ReportStatus(enum.StrEnum):
