@@ -105,6 +105,9 @@ class RepoContext:
     # A ref asked for explicitly (the CLI's --ref); otherwise the log's commit or the branch.
     ref: str | None = None
     name: str = "the repository"
+    # The caller named this repository itself (the terminal command): what it cannot read is
+    # an error for the caller, not a limitation in the report.
+    strict: bool = False
 
 
 @dataclass
@@ -489,7 +492,7 @@ async def diagnose(
         try:
             await _read_code(parsed, repo, code)
         except SourceError as exc:
-            if exc.transient:
+            if exc.transient or repo.strict:
                 raise
             code.limitations.append(f"The repository could not be read: {exc}")
     clock.lap("repository")
