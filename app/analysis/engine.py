@@ -221,7 +221,7 @@ async def _read_code(parsed: ParsedLog, repo: RepoContext, code: _Code) -> None:
     code.culprit_reason = reason
     # The files: the culprit's, the crash site's (kept in view when it is not the culprit),
     # then the other frames' in order.
-    ranked = [culprit, crash, *[fp for fp in order if fp is not culprit and fp is not crash]]
+    ranked = [culprit, crash, *[fp for fp in order if fp[0] not in (culprit[0], crash[0])]]
     files: dict[str, list[StackFrame]] = {}
     for frame, path in ranked:
         if path is not None and (path in files or len(files) < MAX_FILES):
@@ -343,7 +343,7 @@ async def _choose_culprit(
     started passing it a bad value."""
     first = own[0]
     where = f"{crash[1]}:{crash[0].line}"
-    if first is crash:
+    if first[0] is crash[0]:
         base = "the innermost frame of the application's own code, where the error was raised"
     elif crash[1] and _is_vendored(crash[1], vendored):
         base = f"the innermost application frame; the error was raised in vendored code ({where})"
