@@ -4,7 +4,8 @@ diagnosis engine, per language and per envelope.
 Prints top-1 culprit file, top-3 culprit file, culprit line, suspect commit (the commit that
 wrote the culprit line flagged, alone), crash site shown in the top 3, errors, and the median
 time per diagnosis: the engine alone (every repository answer memoised: parsing, mapping,
-ranking, snippets, classification) and cold (git plumbing on the local checkout included).
+ranking, snippets, classification) and cold (git plumbing on the local checkout included);
+then the same cases through the fake GitHub and Azure DevOps APIs, with their request counts.
 The set is built on first use and cached (see tests/eval/build_real.py).
 
     .venv/bin/python benchmarks/diagnosis_eval.py
@@ -13,6 +14,7 @@ The set is built on first use and cached (see tests/eval/build_real.py).
 from __future__ import annotations
 
 import asyncio
+import statistics
 import sys
 from pathlib import Path
 
@@ -49,6 +51,16 @@ def main() -> None:
         for name, group in scores.groups(key).items():
             print(_row(scores, name, group))
     print(TARGETS)
+    # The same cases read through the fake provider APIs on 127.0.0.1: GitHub (blame in one
+    # GraphQL request per file) and Azure DevOps (no blame: lines followed through diffs).
+    print(f"-- through a provider's API {'':<15} requests per diagnosis: median, max")
+    for provider in ("github", "azure_devops"):
+        through = asyncio.run(evaluate(provider=provider))
+        requests = [o.requests for o in through.outcomes]
+        print(
+            _row(through, provider, through.outcomes)
+            + f"   {statistics.median(requests):5.1f} {max(requests):4d}"
+        )
     for metric in ("top1", "top3", "suspect"):
         for miss in scores.misses(metric):
             print(f"miss ({metric}): {miss}")

@@ -290,7 +290,7 @@ class _History:
         self.sha = sha
         self.since = datetime.now(UTC) - SUSPECT_WINDOW
         self._commits: dict[str, asyncio.Task[list[SuspectCommit]]] = {}
-        self._lines: dict[tuple[str, int], asyncio.Task[SuspectCommit | None]] = {}
+        self._lines: dict[tuple[str, int, datetime | None], asyncio.Task[SuspectCommit | None]] = {}
         self.by_diffs = False
 
     def commits(self, path: str) -> asyncio.Task[list[SuspectCommit]]:
@@ -300,19 +300,28 @@ class _History:
             )
         return self._commits[path]
 
-    def last_change(self, path: str, line: int) -> asyncio.Task[SuspectCommit | None]:
-        key = (path, line)
+    def last_change(
+        self, path: str, line: int, newer_than: datetime | None = None
+    ) -> asyncio.Task[SuspectCommit | None]:
+        """The commit that last changed ``line`` of ``path``. Without blame, ``newer_than``
+        bounds the diffs read: an older change does not matter to the caller (None)."""
+        key = (path, line, newer_than)
         if key not in self._lines:
-            self._lines[key] = asyncio.ensure_future(self._last_change(path, line))
+            self._lines[key] = asyncio.ensure_future(self._last_change(path, line, newer_than))
         return self._lines[key]
 
-    async def _last_change(self, path: str, line: int) -> SuspectCommit | None:
+    async def _last_change(
+        self, path: str, line: int, newer_than: datetime | None
+    ) -> SuspectCommit | None:
         blamed = await self.repo.source.blame(path, self.sha, line)
         if blamed is not None:
             return blamed
         self.by_diffs = True
         current: int | None = line
         for commit in (await self.commits(path))[:DIFF_CHECKS]:
+            when = _when(commit)
+            if newer_than is not None and (when is None or when <= newer_than):
+                return None
             changes = await self.repo.source.changed_lines(commit.sha, path)
             if changes is None or current is None:
                 return None
@@ -364,7 +373,15 @@ async def _choose_culprit(
         candidates.append((frame, path))
     if len(candidates) < 2 or candidates[0][0] is not first[0]:
         return first, base
-    changes = await asyncio.gather(*(history.last_change(p, f.line or 0) for f, p in candidates))
+    # The crash site's line first: a caller matters only if its line changed after that.
+    crash_change = await history.last_change(candidates[0][1], candidates[0][0].line or 0)
+    crash_date = _when(crash_change)
+    changes = [
+        crash_change,
+        *await asyncio.gather(
+            *(history.last_change(p, f.line or 0, crash_date) for f, p in candidates[1:])
+        ),
+    ]
     dates = [_when(c) for c in changes]
     best, best_date = 0, dates[0]
     for index in range(1, len(candidates)):
@@ -376,7 +393,6 @@ async def _choose_culprit(
     frame, path = candidates[best]
     chosen = changes[best]
     assert chosen is not None
-    crash_change = changes[0]
     before = (
         f"last changed {crash_change.date[:10]}"
         if crash_change is not None and crash_change.date

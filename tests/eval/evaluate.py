@@ -7,15 +7,22 @@ import statistics
 import time
 import traceback
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from app.analysis.engine import RepoContext, diagnose
 from app.analysis.report import DiagnosisReport, SuspectCommit
-from app.analysis.sources import GitCheckoutSource
+from app.analysis.sources import GitCheckoutSource, ProviderSource
+from app.git.azure_devops import AzureDevOpsClient
+from app.git.cache import MemoryCache, ScopedMemoryCache
 from app.git.diffs import Hunk
+from app.git.github import GitHubClient
+from app.git.http import HttpPolicy
+from app.git.types import GitProvider, Provider, RepoRef
 from tests.eval.build_real import RealCase, real_cases
+from tests.fakes.git_servers import AzureDevOpsHandler, GitHubHandler, serve
 
 METRICS = ("top1", "top3", "line", "suspect", "crash_site")
 
@@ -27,6 +34,7 @@ class Outcome:
     seconds: float = 0.0
     engine_seconds: float = 0.0
     error: str | None = None
+    requests: int = 0
 
     @property
     def top1(self) -> bool:
@@ -103,7 +111,7 @@ class _Memo:
     """The same source with every answer kept: a second diagnosis makes no git calls, which
     isolates the engine's own time from the provider's."""
 
-    def __init__(self, inner: GitCheckoutSource) -> None:
+    def __init__(self, inner: ProviderSource) -> None:
         self.inner = inner
         self.cache: dict[tuple[object, ...], object] = {}
 
@@ -129,9 +137,12 @@ class _Memo:
     async def path_commits(
         self, path: str, sha: str, since: datetime, limit: int
     ) -> list[SuspectCommit]:
-        # ``since`` moves with the clock; the answer for one run is what matters.
-        commits = await self._call("path_commits", path, sha, since.date(), limit)
-        return [c.model_copy() for c in commits]  # type: ignore[attr-defined]
+        # ``since`` moves with the clock: keyed by its day, asked with the time itself.
+        key = ("path_commits", path, sha, since.date(), limit)
+        if key not in self.cache:
+            self.cache[key] = await self.inner.path_commits(path, sha, since, limit)
+        commits: list[SuspectCommit] = self.cache[key]  # type: ignore[assignment]
+        return [c.model_copy() for c in commits]
 
     async def changed_lines(self, commit_sha: str, path: str) -> list[Hunk] | None:
         return await self._call("changed_lines", commit_sha, path)  # type: ignore[return-value]
@@ -141,24 +152,63 @@ class _Memo:
         return found.model_copy() if found is not None else None  # type: ignore[attr-defined]
 
 
-async def evaluate(cases: list[RealCase] | None = None, *, root: Path | None = None) -> Scores:
+async def evaluate(
+    cases: list[RealCase] | None = None, *, root: Path | None = None, provider: str = "local"
+) -> Scores:
+    """Diagnose every case against its repository: a local checkout (git plumbing, blame), or
+    the fake GitHub / Azure DevOps API over the same repository (``provider``), where the
+    Azure DevOps answers have no blame and the culprit line is followed through diffs."""
     scores = Scores()
     for case in cases if cases is not None else real_cases(root):
-        source = _Memo(GitCheckoutSource(Path(case.repo)))
-        log_data = {"content": case.log}
-        try:
-            started = time.perf_counter()
-            result = await diagnose(
-                log_data, repo=RepoContext(source=source, default_branch="main", name=case.name)
+        with ExitStack() as stack:
+            inner = _source(case, provider, stack)
+            source = _Memo(inner)
+            log_data = {"content": case.log}
+            try:
+                started = time.perf_counter()
+                result = await diagnose(
+                    log_data,
+                    repo=RepoContext(source=source, default_branch="main", name=case.name),
+                )
+                cold = time.perf_counter() - started
+                started = time.perf_counter()
+                await diagnose(log_data, repo=RepoContext(source=source, default_branch="main"))
+                warm = time.perf_counter() - started
+            except Exception as exc:
+                last = traceback.extract_tb(exc.__traceback__)[-1]
+                where = f"{Path(last.filename).name}:{last.lineno}"
+                scores.outcomes.append(Outcome(case, None, error=f"{exc!r} at {where}"))
+                continue
+            finally:
+                await inner.aclose()
+            scores.outcomes.append(
+                Outcome(case, result.report, cold, warm, requests=result.report.provider_requests)
             )
-            cold = time.perf_counter() - started
-            started = time.perf_counter()
-            await diagnose(log_data, repo=RepoContext(source=source, default_branch="main"))
-            warm = time.perf_counter() - started
-        except Exception as exc:
-            last = traceback.extract_tb(exc.__traceback__)[-1]
-            where = f"{Path(last.filename).name}:{last.lineno}"
-            scores.outcomes.append(Outcome(case, None, error=f"{exc!r} at {where}"))
-            continue
-        scores.outcomes.append(Outcome(case, result.report, cold, warm))
     return scores
+
+
+def _source(case: RealCase, provider: str, stack: ExitStack) -> ProviderSource:
+    repo = Path(case.repo)
+    if provider == "local":
+        return GitCheckoutSource(repo)
+    cache = ScopedMemoryCache(MemoryCache(), "eval")
+    policy = HttpPolicy(timeout_s=10, max_wait_s=2, max_retries=2)
+    if provider == "github":
+        fake = stack.enter_context(serve(GitHubHandler, repo))
+        ref = RepoRef(Provider.GITHUB, "acme", "shop", base_url=fake.url)
+        client: GitProvider = GitHubClient(
+            fake.token or "", cache=cache, cache_scope="r", base_url=fake.url, policy=policy
+        )
+    elif provider == "azure_devops":
+        fake = stack.enter_context(serve(AzureDevOpsHandler, repo))
+        ref = RepoRef(Provider.AZURE_DEVOPS, "contoso", "shop", project="Shop")
+        client = AzureDevOpsClient(
+            fake.token or "",
+            cache=cache,
+            cache_scope="r",
+            base_url=f"{fake.url}/contoso",
+            policy=policy,
+        )
+    else:
+        raise ValueError(f"unknown provider {provider}")
+    return ProviderSource(client, ref)

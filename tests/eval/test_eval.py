@@ -75,3 +75,15 @@ def test_reports_say_why_and_show_their_evidence(scores: Scores) -> None:
         assert report.provider_requests > 0
         if outcome.case.crash_file != outcome.case.expected_file:
             assert "raised" in report.selection_reason or "changed" in report.selection_reason
+
+
+async def test_through_azure_devops_without_blame_the_same_answers(cases: list[RealCase]) -> None:
+    # One case per scenario (each scenario's first envelope), against the fake Azure DevOps
+    # API: no blame there, so every culprit and suspect comes from following lines through
+    # diffs. The benchmark runs all cases through both provider APIs.
+    first = list({c.scenario: c for c in reversed(cases)}.values())
+    scores = await evaluate(first, provider="azure_devops")
+    assert scores.errors == 0, scores.misses("top1")
+    assert scores.rate("top1") >= 0.95, scores.misses("top1")
+    assert scores.rate("suspect") >= 0.9, scores.misses("suspect")
+    assert max(o.requests for o in scores.outcomes) <= 20
