@@ -124,6 +124,8 @@ def render_text(report: DiagnosisReport) -> str:
             f"  culprit     {path}:{culprit.line}"
             + (f" in {culprit.function}" if culprit.function else "")
         )
+        if report.selection_reason:
+            lines.append(f"  why         {report.selection_reason}")
     if report.commit is not None:
         lines.append(f"  commit      {report.commit.sha[:12]} ({report.commit.source})")
     lines += ["", "Root cause:", f"  {report.root_cause}", "", "Recommendations:"]

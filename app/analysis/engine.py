@@ -499,6 +499,12 @@ async def diagnose(
     )
     clock.lap("parse")
     code = _Code(culprit=parsed.culprit)
+    if parsed.fields.get("alert_results") == "not included":
+        code.limitations.append(
+            "The alert carries its log query and a link to the results, not the result rows: "
+            "submit the rows (the query's output, e.g. the Application Insights exceptions "
+            "with their details) to diagnose the error itself."
+        )
     if repo is None:
         code.limitations.append(
             (no_repository or "No repository is connected.")

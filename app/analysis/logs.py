@@ -692,14 +692,27 @@ def _read_azure_alert(obj: dict[str, Any], reading: _Reading) -> None:
     )
     context = data.get("alertContext")
     # Log search alerts may carry result tables; each row becomes a line of evidence.
+    rows = 0
     for _, value in _walk(context):
         if isinstance(value, dict) and isinstance(value.get("rows"), list):
+            rows += len(value["rows"])
             columns = [c.get("name") for c in value.get("columns", []) if isinstance(c, dict)]
             for row in value["rows"][:200]:
                 if isinstance(row, list):
                     _read_result_row(dict(zip(columns, row, strict=False)), reading)
     if context is not None:
         _read_object(context, reading)
+    if not rows and essentials.get("signalType") == "Log":
+        # The newer log search alerts (and any over 256 KB) carry the query and links to its
+        # results, not the rows: nothing of the error itself is in the payload.
+        links = [
+            v
+            for k, v in _walk(context)
+            if k and _key(k[-1]).startswith("linkto") and isinstance(v, str)
+        ]
+        reading.fields["alert_results"] = "not included"
+        if links:
+            reading.fields.setdefault("alert_results_link", links[0][:500])
     if reading.message and not reading.error_lines:
         reading.error_lines.append(str(reading.message)[:1000])
 

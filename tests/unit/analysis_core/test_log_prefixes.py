@@ -105,3 +105,44 @@ def test_an_alert_with_an_exceptions_result_row(trace: str) -> None:
     assert parsed.format == "azure_monitor_alert"
     assert parsed.error_message == "int() argument"
     assert _frames(alert) == EXPECTED
+
+
+async def test_a_log_search_alert_with_links_only_says_what_is_missing() -> None:
+    from app.analysis.engine import diagnose
+
+    link = "https://api.loganalytics.io/v1/workspaces/ws/query?query=exceptions"
+    alert = {
+        "schemaId": "azureMonitorCommonAlertSchema",
+        "data": {
+            "essentials": {
+                "alertRule": "unhandled-exceptions",
+                "severity": "Sev1",
+                "signalType": "Log",
+                "monitoringService": "Log Alerts V2",
+                "monitorCondition": "Fired",
+            },
+            "alertContext": {
+                "properties": {},
+                "conditionType": "LogQueryCriteria",
+                "condition": {
+                    "windowSize": "PT5M",
+                    "allOf": [
+                        {
+                            "searchQuery": "exceptions | where handledAt == 'Unhandled'",
+                            "operator": "GreaterThan",
+                            "threshold": "0",
+                            "timeAggregation": "Count",
+                            "metricValue": 3.0,
+                            "linkToSearchResultsAPI": link,
+                            "linkToFilteredSearchResultsAPI": link + "&filtered=1",
+                        }
+                    ],
+                },
+            },
+        },
+    }
+    parsed = parse_log(alert)
+    assert parsed.fields["alert_results"] == "not included"
+    assert parsed.fields["alert_results_link"].startswith("https://api.loganalytics.io/")
+    report = (await diagnose({"content": alert})).report
+    assert any("not the result rows" in item for item in report.limitations)
