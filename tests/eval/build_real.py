@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,13 +46,22 @@ SOURCES = HERE / "real"
 # Bumped when the layout of the manifest changes.
 FORMAT = 1
 
-# The history every scenario gets; fixed dates so the repositories are the same on every run.
-INITIAL = datetime(2026, 2, 2, 9, 30, tzinfo=UTC)
-SUSPECT = datetime(2026, 9, 15, 14, 5, tzinfo=UTC)
-TIDY = datetime(2026, 10, 20, 11, 0, tzinfo=UTC)
-ELSEWHERE = datetime(2026, 11, 2, 16, 45, tzinfo=UTC)
+
+def _anchor() -> datetime:
+    """The first day of this month: the history's dates are fixed within a month (the cache
+    key carries it) and stay recent enough for the engine's one-year suspect window."""
+    today = datetime.now(UTC)
+    return datetime(today.year, today.month, 1, tzinfo=UTC)
+
+
+# The history every scenario gets, at fixed offsets before the anchor.
+ANCHOR = _anchor()
+INITIAL = ANCHOR - timedelta(days=300, hours=14, minutes=30)
+SUSPECT = ANCHOR - timedelta(days=76, hours=10)
+TIDY = ANCHOR - timedelta(days=41, hours=13)
+ELSEWHERE = ANCHOR - timedelta(days=28, hours=7, minutes=15)
 # When the crash was logged (the envelopes' timestamps).
-CRASHED = datetime(2026, 11, 20, 19, 44, 8, 123456, tzinfo=UTC)
+CRASHED = ANCHOR - timedelta(days=10, hours=4, minutes=15, seconds=52)
 
 # Envelopes each language's crash can arrive in. Application Insights exceptions come from its
 # SDKs (Python, Node.js, Java); native crashes do not reach it.
@@ -109,7 +119,7 @@ def cache_root() -> Path:
 
 
 def sources_key() -> str:
-    digest = hashlib.sha256(f"format {FORMAT}\n".encode())
+    digest = hashlib.sha256(f"format {FORMAT} anchor {ANCHOR.date()}\n".encode())
     digest.update(Path(__file__).read_bytes())
     for path in sorted(SOURCES.rglob("*")):
         if path.is_file():
@@ -139,6 +149,10 @@ def real_cases(root: Path | None = None) -> list[RealCase]:
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    # Sets of earlier sources or months, untouched for a day, are not needed any more.
+    for old in base.parent.iterdir():
+        if old != base and old.is_dir() and old.stat().st_mtime < time.time() - 86_400:
+            shutil.rmtree(old, ignore_errors=True)
     return [RealCase(**c) for c in json.loads(manifest.read_text())["cases"]]
 
 
@@ -433,6 +447,10 @@ def _parsed_stack(trace: str, language: str) -> list[dict[str, Any]]:
     return frames
 
 
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def _log_search_alert(trace: str, spec: dict[str, Any], language: str) -> dict[str, Any]:
     """An Azure Monitor log search alert (common alert schema, Log Alerts V1 context) whose
     query returned one row of Application Insights' ``exceptions`` table."""
@@ -499,15 +517,15 @@ def _log_search_alert(trace: str, spec: dict[str, Any], language: str) -> dict[s
                 "alertTargetIDs": [app.lower()],
                 "configurationItems": ["logdawg-demo-appi"],
                 "originAlertId": "7c2e9d41-0b5a-4f6e-8d3c-2a1b0c9d8e7f",
-                "firedDateTime": "2026-11-20T19:45:02.114Z",
+                "firedDateTime": _iso(CRASHED + timedelta(seconds=54)),
                 "description": "Unhandled exceptions in production",
                 "essentialsVersion": "1.0",
                 "alertContextVersion": "1.1",
             },
             "alertContext": {
                 "SearchQuery": query,
-                "SearchIntervalStartTimeUtc": "2026-11-20T19:40:00Z",
-                "SearchIntervalEndtimeUtc": "2026-11-20T19:45:00Z",
+                "SearchIntervalStartTimeUtc": _iso(CRASHED - timedelta(minutes=4)),
+                "SearchIntervalEndtimeUtc": _iso(CRASHED + timedelta(minutes=1)),
                 "ResultCount": 1,
                 "LinkToSearchResults": "https://portal.azure.com#@/blade/Microsoft_OperationsManagementSuite_Workspace/AnalyticsBlade",
                 "SeverityDescription": "Critical",
