@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -216,7 +216,16 @@ async def _read_code(parsed: ParsedLog, repo: RepoContext, code: _Code) -> None:
     history = _History(repo, sha)
     crash = order[0]
     code.crash = crash
-    culprit, reason = await _choose_culprit(own or order, crash, history, vendored)
+    reads: dict[str, asyncio.Task[bytes]] = {}
+
+    def read(path: str) -> asyncio.Task[bytes]:
+        if path not in reads:
+            reads[path] = asyncio.ensure_future(repo.source.read(path, sha))
+        return reads[path]
+
+    culprit, reason = await _choose_culprit(
+        own or order, crash, history, vendored, parsed.error_message, read
+    )
     code.culprit, code.culprit_file = culprit
     code.culprit_reason = reason
     # The files: the culprit's, the crash site's (kept in view when it is not the culprit),
@@ -227,7 +236,7 @@ async def _read_code(parsed: ParsedLog, repo: RepoContext, code: _Code) -> None:
         if path is not None and (path in files or len(files) < MAX_FILES):
             files.setdefault(path, []).append(frame)
     # The files are independent reads: in flight together (the provider bounds concurrency).
-    contents = await asyncio.gather(*(repo.source.read(path, sha) for path in files))
+    contents = await asyncio.gather(*(read(path) for path in files))
     for rank, ((path, frames), content) in enumerate(zip(files.items(), contents, strict=True)):
         snippets: list[Snippet] = []
         seen_lines: set[int] = set()
@@ -292,6 +301,9 @@ class _History:
         self._commits: dict[str, asyncio.Task[list[SuspectCommit]]] = {}
         self._lines: dict[tuple[str, int, datetime | None], asyncio.Task[SuspectCommit | None]] = {}
         self.by_diffs = False
+        # Without blame, a line not changed by the newest commits read last changed before
+        # the oldest of them: that commit's date bounds it.
+        self.bounds: dict[tuple[str, int], datetime] = {}
 
     def commits(self, path: str) -> asyncio.Task[list[SuspectCommit]]:
         if path not in self._commits:
@@ -328,6 +340,8 @@ class _History:
             current = trace_line_back(changes, current)
             if current is None:
                 return commit.model_copy()
+            if when is not None:
+                self.bounds[(path, line)] = when
         return None
 
 
@@ -341,15 +355,26 @@ def _when(commit: SuspectCommit | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+_QUOTED = re.compile(r"""['"`]([^'"`\s][^'"`]{0,78})['"`]""")
+
+
+def _line_of(content: bytes, line: int) -> str:
+    lines = content.decode("utf-8", errors="replace").splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
 async def _choose_culprit(
     own: list[tuple[StackFrame, str]],
     crash: tuple[StackFrame, str],
     history: _History,
     vendored: set[str],
+    message: str | None,
+    read: Callable[[str], Awaitable[bytes]],
 ) -> tuple[tuple[StackFrame, str], str]:
     """The innermost application frame, unless a caller's line changed more recently than
     it: a crash inside a helper that has not changed is usually fixed in the caller that
-    started passing it a bad value."""
+    started passing it a bad value. When the history cannot tell them apart (no dates, or the
+    same), a caller whose line passes the value the error message names is preferred."""
     first = own[0]
     where = f"{crash[1]}:{crash[0].line}"
     if first[0] is crash[0]:
@@ -374,8 +399,10 @@ async def _choose_culprit(
     if len(candidates) < 2 or candidates[0][0] is not first[0]:
         return first, base
     # The crash site's line first: a caller matters only if its line changed after that.
-    crash_change = await history.last_change(candidates[0][1], candidates[0][0].line or 0)
-    crash_date = _when(crash_change)
+    crash_path, crash_line = candidates[0][1], candidates[0][0].line or 0
+    crash_change = await history.last_change(crash_path, crash_line)
+    # Known exactly, or (without blame) known to be no newer than a bound.
+    crash_date = _when(crash_change) or history.bounds.get((crash_path, crash_line))
     changes = [
         crash_change,
         *await asyncio.gather(
@@ -383,12 +410,21 @@ async def _choose_culprit(
         ),
     ]
     dates = [_when(c) for c in changes]
-    best, best_date = 0, dates[0]
+    best, best_date = 0, crash_date
     for index in range(1, len(candidates)):
         date = dates[index]
         if date is not None and (best_date is None or date > best_date):
             best, best_date = index, date
     if best == 0:
+        named = await _passes_named_value(candidates, dates, message, read)
+        if named is not None:
+            index, value = named
+            frame, path = candidates[index]
+            return (frame, path), (
+                f"the caller whose line passes {value!r}, the value the error names; the error "
+                f"surfaced deeper, at {candidates[0][1]}:{candidates[0][0].line}, and the "
+                "history does not tell the two apart"
+            )
         return first, base
     frame, path = candidates[best]
     chosen = changes[best]
@@ -409,6 +445,34 @@ async def _choose_culprit(
         f"{candidates[0][1]}:{candidates[0][0].line}, whose line was {before}"
     )
     return (frame, path), reason
+
+
+async def _passes_named_value(
+    candidates: list[tuple[StackFrame, str]],
+    dates: list[datetime | None],
+    message: str | None,
+    read: Callable[[str], Awaitable[bytes]],
+) -> tuple[int, str] | None:
+    """The first caller whose line holds a value quoted in the error message when the crash
+    site's line does not, among callers the history does not place before the crash site."""
+    values = [v for v in _QUOTED.findall(message or "") if len(v.strip()) >= 2]
+    if not values:
+        return None
+    texts = [
+        _line_of(content, frame.line or 0)
+        for (frame, _), content in zip(
+            candidates, await asyncio.gather(*(read(p) for _, p in candidates)), strict=True
+        )
+    ]
+    if any(v in texts[0] for v in values):
+        return None
+    for index in range(1, len(candidates)):
+        unknown = dates[0] is None and dates[index] is None
+        same_age = unknown or (dates[index] is not None and dates[index] == dates[0])
+        found = next((v for v in values if v in texts[index]), None)
+        if same_age and found is not None:
+            return index, found
+    return None
 
 
 async def _suspects(history: _History, code: _Code) -> None:

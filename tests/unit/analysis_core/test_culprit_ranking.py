@@ -8,12 +8,20 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from app.analysis.engine import RepoContext, diagnose
-from app.analysis.sources import GitCheckoutSource
+from app.analysis.sources import GitCheckoutSource, ProviderSource
+from app.git.azure_devops import AzureDevOpsClient
+from app.git.cache import MemoryCache, ScopedMemoryCache
+from app.git.http import HttpPolicy
+from app.git.types import Provider, RepoRef
 from tests.fakes.git_history import commit_env
+from tests.fakes.git_servers import AzureDevOpsHandler, serve
 
 HELPER = "def first_word(text):\n    return text.split()[0]\n"
 CALLER = (
@@ -100,3 +108,61 @@ async def test_a_helper_changed_after_its_callers_stays_the_culprit(tmp_path: Pa
     culprit, reason, _ = await _culprit(repo, tmp_path)
     assert culprit == "app/common/__init__.py"
     assert reason is not None and "where the error was raised" in reason
+
+
+FLAGS = "FLAGS = {'new-cart': True}\n\n\ndef flag(name):\n    return FLAGS[name]\n"
+CHECKOUT = (
+    "from app.flags import flag\n\n\ndef checkout():\n    enabled = flag('beta-checkout')\n"
+    "    return enabled\n"
+)
+
+
+@pytest.mark.parametrize("provider", ["local", "azure_devops"])
+async def test_when_history_cannot_tell_the_caller_passing_the_named_value_wins(
+    tmp_path: Path, provider: str
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "app").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)  # noqa: ASYNC221
+    (repo / "app/__init__.py").write_text("")
+    (repo / "app/flags.py").write_text(FLAGS)
+    (repo / "app/checkout.py").write_text(CHECKOUT)
+    (repo / "main.py").write_text("from app.checkout import checkout\n\ncheckout()\n")
+    _commit(repo, "Initial version", 60)
+    for n in range(4):  # newer commits elsewhere in both files: no line of the trace changes
+        for name in ("app/flags.py", "app/checkout.py"):
+            path = repo / name
+            path.write_text(path.read_text() + f"# note {n}\n")
+        _commit(repo, f"Notes {n}", 40 - n)
+    deployed = tmp_path / "srv"
+    shutil.copytree(repo, deployed, ignore=shutil.ignore_patterns(".git"))
+    done = subprocess.run(  # noqa: ASYNC221 - the crash to diagnose, before any waiting
+        [sys.executable, "-B", "main.py"], cwd=deployed, capture_output=True, text=True, check=False
+    )
+    assert "KeyError: 'beta-checkout'" in done.stderr
+    with ExitStack() as stack:
+        if provider == "local":
+            source: ProviderSource = GitCheckoutSource(repo)
+        else:
+            fake = stack.enter_context(serve(AzureDevOpsHandler, repo))
+            client = AzureDevOpsClient(
+                fake.token or "",
+                cache=ScopedMemoryCache(MemoryCache(), "t"),
+                cache_scope="r",
+                base_url=f"{fake.url}/contoso",
+                policy=HttpPolicy(timeout_s=5, max_wait_s=1, max_retries=1),
+            )
+            source = ProviderSource(client, RepoRef(Provider.AZURE_DEVOPS, "contoso", "shop",
+                                                    project="Shop"))  # fmt: skip
+        report = (
+            await diagnose(
+                {"content": done.stderr}, repo=RepoContext(source=source, default_branch="main")
+            )
+        ).report
+        await source.aclose()
+    assert report.culprit_file == "app/checkout.py"
+    assert report.selection_reason is not None and "'beta-checkout'" in report.selection_reason
+    assert [f.file_path for f in report.relevant_code_files][:2] == [
+        "app/checkout.py",
+        "app/flags.py",
+    ]
