@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+from app.git.types import Provider as Provider  # the enum lives on the git side
 
 SEARCH_EXPRESSION = """to_tsvector('simple',
     coalesce(report_data->>'title', '') || ' ' ||
@@ -51,12 +52,6 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
     VIEWER = "viewer"
-
-
-class Provider(enum.StrEnum):
-    GITHUB = "github"
-    AZURE_DEVOPS = "azure_devops"
-    LOCAL = "local"
 
 
 class ReportStatus(enum.StrEnum):

@@ -1067,6 +1067,9 @@ export interface components {
         };
         /**
          * Provider
+         * @description Where a repository lives. Defined here, on the git side, so that the diagnosis engine
+         *     and the terminal command never import the database layer (``app.db.models`` re-exports
+         *     it for the tables).
          * @enum {string}
          */
         Provider: "github" | "azure_devops" | "local";
