@@ -39,6 +39,8 @@ class Platform:
     # The organisation every request acts for until sign-in exists (single-tenant mode).
     local_org_id: uuid.UUID | None
     embedded: EmbeddedDatabase | None
+    # The local organisation's owner, whom a request without credentials acts as.
+    local_user_id: uuid.UUID | None = None
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -91,7 +93,12 @@ def database_urls(
     return app_url, owner_url, None
 
 
-def ensure_local_org(owner_url: str, slug: str) -> uuid.UUID:
+LOCAL_TENANT = "local"
+
+
+def ensure_local_org(owner_url: str, slug: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """The single-tenant platform's organisation and its owner, the local user (created on
+    first start). Runs as the owner role, whose policy lets it write any organisation."""
     engine = create_sync_engine(owner_url, poolclass=pool.NullPool)
     try:
         with engine.begin() as conn:
@@ -105,9 +112,20 @@ def ensure_local_org(owner_url: str, slug: str) -> uuid.UUID:
             org_id = conn.execute(
                 text("SELECT id FROM organisations WHERE slug = :slug"), {"slug": slug}
             ).scalar_one()
+            user_id = conn.execute(
+                text("SELECT logdawg_sign_in(:tid, :oid, :name, NULL)"),
+                {"tid": LOCAL_TENANT, "oid": slug, "name": "Local owner"},
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO memberships (org_id, user_id, role) VALUES (:org, :user, 'owner') "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                {"org": org_id, "user": user_id},
+            )
     finally:
         engine.dispose()
-    return uuid.UUID(str(org_id))
+    return uuid.UUID(str(org_id)), uuid.UUID(str(user_id))
 
 
 def job_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:
@@ -153,9 +171,11 @@ async def bootstrap(
     app_url, owner_url, embedded = await asyncio.to_thread(database_urls, settings, password)
     if settings.migrate_on_start if migrate_schema is None else migrate_schema:
         await asyncio.to_thread(migrate.upgrade, owner_url, settings.database_app_role)
-    local_org_id = None
+    local_org_id = local_user_id = None
     if settings.mode == "single_tenant":
-        local_org_id = await asyncio.to_thread(ensure_local_org, owner_url, settings.local_org_slug)
+        local_org_id, local_user_id = await asyncio.to_thread(
+            ensure_local_org, owner_url, settings.local_org_slug
+        )
     engine = create_engine(
         app_url,
         # A worker's jobs, its LISTEN connection and its lease renewals each hold one.
@@ -175,4 +195,5 @@ async def bootstrap(
         head_revision=migrate.head_revision(),
         local_org_id=local_org_id,
         embedded=embedded,
+        local_user_id=local_user_id,
     )

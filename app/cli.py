@@ -9,18 +9,24 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+from pydantic import ValidationError
 
 from app import cli_diagnose
-from app.bootstrap import database_urls, ensure_local_org
-from app.db import migrate
-from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+# The platform commands import the web client, the database layer and settings where they
+# run: ``logdawg diagnose`` pays for none of them.
 
 SAMPLE = Path("tests/data/logs/malloc-craft-error.json")
 
 
 def _wait_ready(url: str, procs: dict[str, subprocess.Popen[bytes]], timeout_s: float = 60) -> None:
+    import httpx
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for name, proc in procs.items():
@@ -35,17 +41,48 @@ def _wait_ready(url: str, procs: dict[str, subprocess.Popen[bytes]], timeout_s: 
     raise SystemExit(f"logdawg: the API did not become ready at {url} within {timeout_s:.0f} s")
 
 
+def _first_steps(settings: Settings, url: str) -> str:
+    if settings.mode == "multi_tenant":
+        how = (
+            f'the local development issuer: POST {url}/dev-issuer/token {{"email": …, "name": …}}'
+            if settings.auth_provider == "dev"
+            else f"Entra ID (tenant {settings.auth_tenant_id})"
+        )
+        return (
+            f"Multi-tenant mode: sign in with {how}, create an organisation "
+            f"(POST {url}/api/v1/orgs) and an API key (POST {url}/api/v1/api-keys); "
+            "see the README's 'Sign-in and organisations'."
+        )
+    return (
+        f"Submit the sample error log:\n"
+        f"  curl -s -X POST {url}/api/v1/logs/diagnose -H 'Content-Type: application/json' "
+        f"--data @{SAMPLE}\n"
+        f"then read the report (replace ID with the diagnosis_id it printed):\n"
+        f"  curl -s {url}/api/v1/reports/ID"
+    )
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from app.api import spa as spa_module
+    from app.bootstrap import database_urls, ensure_local_org
+    from app.db import migrate
+    from app.settings import Settings
+
     settings = Settings(
         api_host=args.host,
         api_port=args.port,
         data_dir=args.data_dir,
         **({"api_workers": args.api_workers} if args.api_workers else {}),
     )
+    try:
+        settings.check_api()
+    except ValueError as exc:
+        print(f"logdawg: error: {exc}", file=sys.stderr)
+        return 2
     app_url, owner_url, embedded = database_urls(settings)
     where = (
         f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"
@@ -54,7 +91,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     )
     print(f"database: {where}")
     migrate.upgrade(owner_url, settings.database_app_role)
-    ensure_local_org(owner_url, settings.local_org_slug)
+    if settings.mode == "single_tenant":
+        ensure_local_org(owner_url, settings.local_org_slug)
     env = {
         **os.environ,
         "LOGDAWG_DATABASE_URL": app_url,
@@ -83,18 +121,19 @@ def cmd_up(args: argparse.Namespace) -> int:
         for name, cmd in (("API", api), ("worker", worker))
     }
     url = f"http://{settings.api_host}:{settings.api_port}"
+    spa = (
+        f"{url}/"
+        if (spa_module.DEFAULT_DIST / "index.html").is_file()
+        else "not built (./scripts/start builds it with Node 20.19+; see frontend/README.md)"
+    )
     try:
         _wait_ready(url, procs)
         print(
             f"\nLog Dawg Cloud is running.\n"
             f"  API:      {url}   (OpenAPI docs: {url}/docs)\n"
             f"  Worker:   python -m worker (pid {procs['worker'].pid})\n"
-            f"  SPA:      not built yet (see frontend/README.md)\n\n"
-            f"Submit the sample error log:\n"
-            f"  curl -s -X POST {url}/api/v1/logs/diagnose -H 'Content-Type: application/json' "
-            f"--data @{SAMPLE}\n"
-            f"then read the report (replace ID with the diagnosis_id it printed):\n"
-            f"  curl -s {url}/api/v1/reports/ID\n\n"
+            f"  Web app:  {spa}\n\n"
+            f"{_first_steps(settings, url)}\n\n"
             f"Ctrl-C stops everything.",
             flush=True,
         )
@@ -116,6 +155,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.bootstrap import database_urls
+    from app.db import migrate
+    from app.settings import Settings
+
     settings = Settings()
     _, owner_url, _ = database_urls(settings)
     if args.direction == "up":
@@ -150,7 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ValidationError as exc:
+        # A bad setting: its name and what is wrong, not a traceback.
+        for error in exc.errors():
+            field = "".join(f"LOGDAWG_{str(p).upper()}: " for p in error["loc"][:1])
+            message = error["msg"].removeprefix("Value error, ")
+            print(f"logdawg: error: {field}{message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

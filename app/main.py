@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from app.api import observability, problems
+from app import telemetry
+from app.api import observability, problems, spa
 from app.api.limits import BodySizeLimit, JsonGuard
-from app.api.routes import health, logs, reports, repositories
+from app.api.routes import (
+    access,
+    api_keys,
+    health,
+    ingest,
+    logs,
+    reports,
+    repositories,
+    repository_checks,
+    retention,
+    stats,
+    webhook_principals,
+)
+from app.auth import dev_issuer
+from app.auth.authenticate import Authentication
+from app.auth.setup import install_access
 from app.bootstrap import Platform, bootstrap
 from app.observability import configure_logging
+from app.services.retention import sweep_forever
 from app.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
     """Build the API. ``platform`` lets a caller (the tests) hand in adapters it already runs;
     otherwise the lifespan bootstraps them from ``settings`` and closes them on shutdown."""
+    telemetry.configure("logdawg-api")
     settings = settings or (platform.settings if platform else get_settings())
+    settings.check_api()
     if platform is None:
         configure_logging(settings.log_format)
 
@@ -30,12 +52,23 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             return
         owned = await bootstrap(settings)
         app.state.platform = owned
+        access = install_access(app, owned)
+        sweeper = (
+            asyncio.create_task(sweep_forever(owned.engine, settings.retention_sweep_interval_s))
+            if settings.retention_sweep_interval_s > 0
+            else None
+        )
         # What start-up built lives as long as the process: out of the collector's way, so a
         # full collection does not walk it in the middle of requests (latency spikes).
         gc.freeze()
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            await access.aclose()
             await owned.aclose()
 
     app = FastAPI(
@@ -52,12 +85,36 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         observability.add_docs(app)
     if platform is not None:
         app.state.platform = platform
+        install_access(app, platform)
     problems.install(app)
-    app.add_middleware(JsonGuard)  # inside the size limit: it reads only bounded bodies
+    # The last added runs first: the size limit, then authentication (so an unauthenticated
+    # request is 401 before its body is judged), then the JSON guard on bounded bodies.
+    app.add_middleware(JsonGuard)
+    app.add_middleware(Authentication)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(observability.RequestContext)  # outermost: every answer carries them
     app.include_router(health.router)
+    app.include_router(access.router)
+    app.include_router(api_keys.router)
+    app.include_router(ingest.router)
+    app.include_router(webhook_principals.router)
     app.include_router(logs.router)
     app.include_router(reports.router)
     app.include_router(repositories.router)
+    app.include_router(repository_checks.router)
+    app.include_router(stats.router)
+    app.include_router(retention.router)
+    if settings.auth_provider == "dev":
+        app.include_router(dev_issuer.router)
+    # Outermost: a browser's preflight is answered before authentication sees it.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Logdawg-Org"],
+            max_age=600,
+        )
+    # Last: the SPA's catch-all must not shadow any route above.
+    spa.install(app, settings.spa_dir or spa.DEFAULT_DIST)
     return app

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
 
@@ -63,6 +65,41 @@ class Settings(BaseSettings):
     # Log lines: JSON objects (with the request id) or plain text for a terminal.
     log_format: Literal["json", "text"] = "json"
     local_org_slug: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    # Origins allowed to call the API from a browser (the SPA's, when it is served from
+    # another origin), comma-separated or a JSON list. None by default: the SPA served by the
+    # API itself, or behind Static Web Apps' /api route, is same-origin.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The built SPA the API serves at /; unset: frontend/dist beside the code, when built.
+    spa_dir: Path | None = None
+    # How often the API deletes reports past their organisation's retention; 0: never.
+    retention_sweep_interval_s: float = Field(default=3600.0, ge=0, le=7 * 24 * 3600)
+
+    # Sign-in (see the README's "Sign-in and organisations"). ``none``: single-tenant, every
+    # request acts as the owner of the local organisation. ``entra``: Entra ID access tokens.
+    # ``dev``: the local development issuer, for multi-tenant mode on one machine only.
+    auth_provider: Literal["none", "entra", "dev"] = "none"
+    # A tenant id (GUID), or ``organizations`` for any work or school account.
+    auth_tenant_id: str | None = None
+    # The API's app registration (application id): the ``aud`` its access tokens carry.
+    auth_client_id: str | None = None
+    # With ``organizations``: only these tenants (comma-separated GUIDs); unset: any tenant.
+    auth_allowed_tenants: str | None = None
+    auth_authority: str = "https://login.microsoftonline.com"
+    # The delegated scope the API exposes; a token without it is refused.
+    auth_scope: str = Field(default="access_as_user", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    # The API's app role a service principal needs to send alerts (secure webhooks).
+    auth_ingest_role: str = Field(default="Logdawg.Ingest", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    # The SPA's app registration, handed to the browser by GET /api/v1/auth/config.
+    auth_spa_client_id: str | None = None
+    auth_leeway_s: float = Field(default=60.0, ge=0, le=300)
+    # The key of the keyed hash API keys are stored as. Unset: a file beside the KEK.
+    api_key_secret: SecretStr | None = None
+    # Ingest limits (token buckets, per API process): sustained requests/s and burst.
+    ingest_rate_per_key: float = Field(default=50.0, gt=0)
+    ingest_burst_per_key: int = Field(default=200, ge=1)
+    ingest_rate_per_org: float = Field(default=200.0, gt=0)
+    ingest_burst_per_org: int = Field(default=1000, ge=1)
+    invitation_ttl_h: float = Field(default=7 * 24.0, gt=0, le=90 * 24)
 
     # Queue
     queue_backend: Literal["postgres", "servicebus"] = "postgres"
@@ -113,6 +150,31 @@ class Settings(BaseSettings):
     # diagnosis counts an occurrence on that report instead of paying for a new one; 0: off.
     grouping_window_s: float = Field(default=24 * 3600, ge=0, le=90 * 24 * 3600)
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [o.strip() for o in text.split(",") if o.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if (
+                origin == "*"
+                or not origin.startswith(("https://", "http://"))
+                or (origin.count("/") != 2)
+            ):
+                raise ValueError(
+                    f"LOGDAWG_CORS_ORIGINS: {origin!r} is not an origin like "
+                    "https://app.example.com (scheme and host, no path, no wildcard)"
+                )
+        return [o.rstrip("/") for o in origins]
+
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
         if self.migration_database_url and not self.database_url:
@@ -141,12 +203,74 @@ class Settings(BaseSettings):
                 "LOGDAWG_DIAGNOSER=azure_openai needs LOGDAWG_LLM_BASE_URL (the resource's "
                 "endpoint) and LOGDAWG_LLM_DEPLOYMENT"
             )
+        self._check_auth()
         if self.queue_backend == "servicebus" and not self.servicebus_namespace:
             raise ValueError(
                 "LOGDAWG_QUEUE_BACKEND=servicebus needs LOGDAWG_SERVICEBUS_NAMESPACE "
                 "(NAME.servicebus.windows.net)"
             )
         return self
+
+    def _check_auth(self) -> None:
+        if self.mode == "single_tenant" and self.auth_provider != "none":
+            raise ValueError(
+                f"LOGDAWG_AUTH_PROVIDER={self.auth_provider} needs LOGDAWG_MODE=multi_tenant "
+                "(single-tenant mode has no sign-in: every request acts for the local "
+                "organisation)"
+            )
+        if self.auth_provider == "dev" and self.environment != "local":
+            raise ValueError(
+                "LOGDAWG_AUTH_PROVIDER=dev (the local development issuer) is refused outside "
+                f"LOGDAWG_ENVIRONMENT=local (it is {self.environment!r})"
+            )
+        if self.auth_provider == "entra":
+            tenant = self.auth_tenant_id
+            if tenant is None or not (tenant == "organizations" or _is_guid(tenant)):
+                raise ValueError(
+                    "LOGDAWG_AUTH_TENANT_ID must be a tenant id (a GUID) or 'organizations', "
+                    f"got {tenant!r}"
+                )
+            if self.auth_client_id is None or not _is_guid(self.auth_client_id):
+                raise ValueError(
+                    "LOGDAWG_AUTH_CLIENT_ID must be the API app registration's application id "
+                    f"(a GUID), got {self.auth_client_id!r}"
+                )
+            if not self.auth_authority.startswith(("https://", "http://127.0.0.1")):
+                raise ValueError("LOGDAWG_AUTH_AUTHORITY must be an https:// URL")
+        for tenant in self.allowed_tenants:
+            if not _is_guid(tenant):
+                raise ValueError(
+                    f"LOGDAWG_AUTH_ALLOWED_TENANTS must list tenant ids (GUIDs), got {tenant!r}"
+                )
+        if self.api_key_secret is not None and len(self.api_key_secret.get_secret_value()) < 32:
+            raise ValueError("LOGDAWG_API_KEY_SECRET must be at least 32 characters")
+
+    def check_api(self) -> None:
+        """What the API (not the worker, which signs no one in) also needs; called when it
+        starts, so a missing setting stops it with the setting's name."""
+        if self.mode == "multi_tenant" and self.auth_provider == "none":
+            raise ValueError(
+                "LOGDAWG_MODE=multi_tenant needs LOGDAWG_AUTH_PROVIDER=entra (people sign in "
+                "with Entra ID) or dev (the local development issuer, on one machine)"
+            )
+        if (
+            self.mode == "multi_tenant"
+            and self.secret_backend == "keyvault"  # noqa: S105 - a backend name
+            and self.api_key_secret is None
+        ):
+            raise ValueError(
+                "LOGDAWG_SECRET_BACKEND=keyvault needs LOGDAWG_API_KEY_SECRET (a Key Vault "
+                "reference to the secret API keys are hashed with)"
+            )
+
+    @property
+    def allowed_tenants(self) -> tuple[str, ...]:
+        raw = self.auth_allowed_tenants or ""
+        return tuple(t.strip().lower() for t in raw.split(",") if t.strip())
+
+    @property
+    def api_key_secret_path(self) -> Path:
+        return self.key_path.parent / "api-key-hmac"
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -155,6 +279,13 @@ class Settings(BaseSettings):
     @property
     def key_path(self) -> Path:
         return self.key_file or self.data_dir / "keys" / "kek"
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 @lru_cache

@@ -17,8 +17,7 @@ import signal
 import socket
 import uuid
 
-import httpx
-
+from app import telemetry
 from app.bootstrap import Platform, bootstrap
 from app.git.cache import MemoryCache
 from app.llm.diagnosers import build_diagnoser, config_from_settings
@@ -35,35 +34,14 @@ SWEEP_INTERVAL_S = 60.0
 LISTEN_RETRY_S = 2.0
 
 
-class SharedTransport(httpx.AsyncBaseTransport):
-    """One connection pool, and one TLS context, for every model call of the process. The
-    diagnoser opens a client per diagnosis; without this each one loaded the CA bundle anew
-    (about 25 ms of CPU, half of a worker's CPU per diagnosis) and reconnected. A client that
-    closes it on exit leaves it open; ``close`` ends it with the worker."""
-
-    def __init__(self) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        await self._inner.aclose()
-
-
-def diagnose_for(
-    platform: Platform, model_transport: httpx.AsyncBaseTransport | None = None
-) -> Diagnose:
+def diagnose_for(platform: Platform) -> Diagnose:
     memory = MemoryCache(platform.settings.git_memory_cache_mb * 1024 * 1024)
     model = config_from_settings(platform.settings)
     return EngineRunner(
         platform.sessions,
         platform.settings,
         platform.kek,
-        diagnoser=build_diagnoser(model, transport=model_transport) if model is not None else None,
+        diagnoser=build_diagnoser(model) if model is not None else None,
         memory=memory,
     )
 
@@ -295,19 +273,17 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             heartbeat, "0.0.0.0", settings.worker_health_port,  # noqa: S104 (container port)
             stale_after_s=settings.job_visibility_timeout_s,
         )  # fmt: skip
-    model_transport = SharedTransport()
     try:
-        diagnose = diagnose_for(platform, model_transport)
-        await Worker(platform, worker_id, diagnose, heartbeat=heartbeat).run(stop)
+        await Worker(platform, worker_id, diagnose_for(platform), heartbeat=heartbeat).run(stop)
     finally:
         if server is not None:
             server.close()
-        await model_transport.close()
         await platform.aclose()
 
 
 def main() -> None:
     settings = get_settings()
+    telemetry.configure("logdawg-worker")  # in Azure; then our JSON lines on top
     configure_logging(settings.log_format)
 
     async def _main() -> None:

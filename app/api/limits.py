@@ -140,12 +140,17 @@ def strict_loads(body: bytes) -> Any:
     return value
 
 
+# Takes any body; without a content type it is read as text, not JSON.
+_TEXT_BY_DEFAULT = ("/api/v1/ingest/generic",)
+
+
 def _is_json(scope: Scope) -> bool:
     for name, value in scope.get("headers", []):
         if name == b"content-type":
             media: bytes = value.split(b";", 1)[0].strip().lower()
             return media == b"application/json" or media.endswith(b"+json")
-    return True  # FastAPI parses a body without a content type as JSON
+    # FastAPI parses a body without a content type as JSON.
+    return not str(scope.get("path", "")).startswith(_TEXT_BY_DEFAULT)
 
 
 class JsonGuard:

@@ -148,6 +148,11 @@ class ReportSummary(BaseModel):
     error_type: str | None
     source: str | None
     occurrence_count: int
+    category: str | None = None
+    # The culprit frame as ``file:line``, when the diagnosis found one.
+    culprit: str | None = None
+    confidence: float | None = None
+    last_seen_at: datetime | None = None
 
 
 class ReportPage(BaseModel):
@@ -161,7 +166,6 @@ class ReportDetail(ReportSummary):
     started_at: datetime | None
     attempts: int
     error: str | None
-    last_seen_at: datetime
     log_data: dict[str, Any]
     report_data: dict[str, Any] | None
 

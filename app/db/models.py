@@ -25,10 +25,19 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+from app.git.types import Provider as Provider  # the enum lives on the git side
+
+SEARCH_EXPRESSION = """to_tsvector('simple',
+    coalesce(report_data->>'title', '') || ' ' ||
+    coalesce(report_data->'log'->>'error_message', '') || ' ' ||
+    coalesce(report_data->>'error_type', '') || ' ' ||
+    coalesce(report_data->>'culprit_file', report_data->'culprit'->>'file', '') || ' ' ||
+    translate(coalesce(report_data->>'culprit_file', report_data->'culprit'->>'file', ''),
+              '/.\\_-', '     '))"""
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -44,12 +53,6 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
     VIEWER = "viewer"
-
-
-class Provider(enum.StrEnum):
-    GITHUB = "github"
-    AZURE_DEVOPS = "azure_devops"
-    LOCAL = "local"
 
 
 class ReportStatus(enum.StrEnum):
@@ -82,6 +85,16 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _now()
+    # Reports last seen longer ago than this many days are deleted by the retention sweep;
+    # NULL keeps them for good.
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint(
+            "retention_days IS NULL OR retention_days BETWEEN 1 AND 3650",
+            name="retention_days_positive",
+        ),
+    )
 
 
 class User(Base):
@@ -90,11 +103,15 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # The stable key: the token's tenant (``tid``) and object id (``oid``). E-mail is neither
+    # always present in a token nor unique across tenants.
+    tenant_id: Mapped[str] = mapped_column(String(64), server_default="")
+    external_id: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(200))
-    # Entra ID object id (``oid`` claim) once users sign in with Entra.
-    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
 
 
 class Membership(Base):
@@ -168,14 +185,63 @@ class ApiKey(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(200))
+    # ``ldk_`` and the key's public id: what a person (and a secret scanner) recognises.
     prefix: Mapped[str] = mapped_column(String(16))
+    # HMAC-SHA256 of the secret part under the platform's API-key hashing secret.
     key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(20)), server_default=text("'{ingest,read}'::varchar[]")
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = _now()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(Base):
+    """An invitation to an organisation, accepted once, by the invited address, before it
+    expires. Only the SHA-256 of its one-time token is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (Index("ix_invitations_org", "org_id", text("created_at DESC")),)
+
+
+class WebhookPrincipal(Base):
+    """An Entra ID service principal trusted to send alerts for one organisation: Azure
+    Monitor's action group principal in the customer's tenant (secure webhooks)."""
+
+    __tablename__ = "webhook_principals"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    object_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "object_id"),
+        Index("ix_webhook_principals_org", "org_id"),
+    )
 
 
 class Report(Base):
@@ -211,8 +277,14 @@ class Report(Base):
     # Grouping of repeats (same fingerprint within a window) onto this report.
     occurrence_count: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     last_seen_at: Mapped[datetime] = _now()
+    # Title, error message and culprit file as words, for full-text search (migration 0007
+    # holds the expression; the database computes it).
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed(SEARCH_EXPRESSION, persisted=True), deferred=True
+    )
 
     __table_args__ = (
+        Index("ix_reports_search", "search_vector", postgresql_using="gin"),
         Index("ix_reports_org_created", "org_id", text("created_at DESC"), text("id DESC")),
         Index(
             "ix_reports_org_status_created",
@@ -359,4 +431,6 @@ TENANT_TABLES = (
     "code_mappings",
     "git_cache",
     "report_groups",
+    "invitations",
+    "webhook_principals",
 )

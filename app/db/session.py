@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 
 ORG_KEY = "org_id"
+USER_KEY = "user_id"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -46,16 +47,33 @@ def session_factory(bind: Any) -> async_sessionmaker[AsyncSession]:
 @event.listens_for(Session, "after_begin")
 def _set_current_org(session: Session, transaction: SessionTransaction, connection: Any) -> None:
     org_id = session.info.get(ORG_KEY)
-    if org_id is not None:
+    user_id = session.info.get(USER_KEY)
+    if org_id is not None or user_id is not None:
         connection.execute(
-            text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)}
+            text(
+                "SELECT set_config('app.current_org', :org, true), "
+                "set_config('app.current_user', :user, true)"
+            ),
+            {"org": str(org_id or ""), "user": str(user_id or "")},
         )
 
 
 @asynccontextmanager
 async def tenant_session(
-    factory: async_sessionmaker[AsyncSession], org_id: uuid.UUID
+    factory: async_sessionmaker[AsyncSession],
+    org_id: uuid.UUID | None,
+    *,
+    user_id: uuid.UUID | None = None,
 ) -> AsyncIterator[AsyncSession]:
-    """A session whose every transaction sees only ``org_id``'s rows. The caller commits."""
-    async with factory(info={ORG_KEY: org_id}) as session:
+    """A session whose every transaction sees only ``org_id``'s rows (and, with ``user_id``,
+    the signed-in person's own user and memberships). The caller commits."""
+    async with factory(info={ORG_KEY: org_id, USER_KEY: user_id}) as session:
         yield session
+
+
+async def act_in_org(session: AsyncSession, org_id: uuid.UUID) -> None:
+    """Switch the session's organisation, in the open transaction and for later ones."""
+    session.info[ORG_KEY] = org_id
+    await session.execute(
+        text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)}
+    )

@@ -11,15 +11,35 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import text
 
-from app.db.models import STATUS_CODES, Report, ReportOccurrence, ReportStatus
+from app.db.models import STATUS_CODES, Job, Report, ReportOccurrence, ReportStatus
+from app.queue.base import JobQueue
 
 
 class InvalidCursor(ValueError):
     pass
+
+
+class ReportBusy(Exception):
+    """The report is being diagnosed right now; it can be re-run once that attempt ends."""
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What the report list is narrowed to; every field is optional and they combine."""
+
+    status: ReportStatus | None = None
+    repo_id: uuid.UUID | None = None
+    category: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    # Words searched in the title, the error message and the culprit file (web-search syntax:
+    # "quoted phrases", -excluded, or).
+    q: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +227,10 @@ _SUMMARY = (
     Report.fingerprint,
     Report.source,
     Report.occurrence_count,
+    Report.last_seen_at,
 )
+# The keys of ``report_data`` a list row shows (the culprit frame is a small object).
+_SUMMARY_KEYS = ("title", "error_type", "category", "culprit", "culprit_file", "confidence_score")
 
 
 async def list_reports(
@@ -216,32 +239,53 @@ async def list_reports(
     limit: int,
     status: ReportStatus | None = None,
     cursor: str | None = None,
+    filters: ReportFilters | None = None,
 ) -> tuple[list[Report], str | None]:
     """Newest first, keyset-paginated. Row-level security limits it to the session's org.
 
     Each filter has an index that ends in the keyset order (``ix_reports_org_created``,
     ``ix_reports_org_status_created``), so any page of any filter reads ``limit + 1`` index
-    entries. The rows carry the summary columns only: ``report_data`` holds just ``title``
-    and ``error_type``, ``log_data`` is not loaded."""
+    entries. The rows carry the summary columns only: ``report_data`` holds just the keys a
+    list row shows (``_SUMMARY_KEYS``), ``log_data`` is not loaded. The search uses the
+    reports' generated ``search_vector`` and its GIN index."""
+    filters = filters or ReportFilters(status=status)
     query = (
         select(
             *_SUMMARY,
-            Report.report_data["title"].astext.label("title"),
-            Report.report_data["error_type"].astext.label("error_type"),
+            func.jsonb_strip_nulls(
+                func.jsonb_build_object(
+                    *(part for key in _SUMMARY_KEYS for part in (key, Report.report_data[key]))
+                )
+            ).label("summary"),
         )
         .order_by(Report.created_at.desc(), Report.id.desc())
         .limit(limit + 1)
     )
-    if status is not None:
-        query = query.where(Report.status_code == STATUS_CODES[status])
+    if filters.status is not None:
+        # Through the integer: enum equality is not leakproof, so under row-level security it
+        # could not be an index condition.
+        query = query.where(Report.status_code == STATUS_CODES[filters.status])
+    if filters.repo_id is not None:
+        query = query.where(Report.repo_id == filters.repo_id)
+    if filters.category:
+        query = query.where(Report.report_data["category"].astext == filters.category)
+    if filters.since is not None:
+        query = query.where(Report.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(Report.created_at < filters.until)
+    if filters.q and filters.q.strip():
+        query = query.where(
+            Report.search_vector.bool_op("@@")(
+                func.websearch_to_tsquery(text("'simple'"), filters.q.strip())
+            )
+        )
     if cursor is not None:
         created_at, report_id = decode_cursor(cursor)
         query = query.where(tuple_(Report.created_at, Report.id) < tuple_(created_at, report_id))
     rows = []
     for row in (await session.execute(query)).all():
         report = Report(**{column.key: getattr(row, column.key) for column in _SUMMARY})
-        summary = {"title": row.title, "error_type": row.error_type}
-        set_committed_value(report, "report_data", summary)
+        set_committed_value(report, "report_data", row.summary)
         rows.append(report)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
@@ -262,3 +306,37 @@ async def list_occurrences(
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def delete_report(session: AsyncSession, report: Report) -> None:
+    """The report, its occurrences and its job (both cascade with it)."""
+    await session.execute(delete(Report).where(Report.id == report.id))
+
+
+async def rerun(session: AsyncSession, queue: JobQueue, report: Report) -> Report:
+    """Diagnose the report's log again: back to pending with a fresh job, the previous
+    diagnosis kept until the new one replaces it. The log, its occurrences and the id stay."""
+    if report.status in (ReportStatus.PENDING, ReportStatus.RUNNING):
+        # Lock the row so two re-runs (or a re-run and a claim) do not interleave.
+        await session.refresh(report, with_for_update=True)
+        if report.status is ReportStatus.RUNNING:
+            raise ReportBusy(f"report {report.id} is being diagnosed right now; try again soon")
+        if report.status is ReportStatus.PENDING:
+            return report  # already waiting for a worker: nothing to add
+    # The finished job's row (one per report) makes way for the new one.
+    await session.execute(delete(Job).where(Job.report_id == report.id))
+    await session.execute(
+        update(Report)
+        .where(Report.id == report.id)
+        .values(
+            status=ReportStatus.PENDING,
+            error=None,
+            started_at=None,
+            completed_at=None,
+            attempts=0,
+        )
+    )
+    await queue.enqueue(session, org_id=report.org_id, report_id=report.id)
+    await session.flush()
+    await session.refresh(report)
+    return report

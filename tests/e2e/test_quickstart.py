@@ -5,60 +5,20 @@ complete report; Ctrl-C stops everything, the database included."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.e2e.platform import logdawg_up
 
 
 @pytest.mark.timeout(180)
 def test_up_diagnoses_the_sample_end_to_end(tmp_path: Path, sample_request: bytes) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGDAWG_")}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "up",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path / "data"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            output.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
-        printed = "".join(output)
-        assert "Log Dawg Cloud is running" in printed, printed
+    with logdawg_up(tmp_path / "data") as running:
+        printed = running.printed
+        port = running.url.rsplit(":", 1)[1]
         assert f"curl -s -X POST http://127.0.0.1:{port}/api/v1/logs/diagnose" in printed
 
         base = f"http://127.0.0.1:{port}"
@@ -86,15 +46,5 @@ def test_up_diagnoses_the_sample_end_to_end(tmp_path: Path, sample_request: byte
         assert report["log_data"] == json.loads(sample_request)["log_data"]
         listed = httpx.get(f"{base}/api/v1/reports").json()["items"]
         assert [item["id"] for item in listed] == [diagnosis_id]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-        finally:
-            if proc.stdout is not None:
-                proc.stdout.close()
-    assert code == 0
+    assert running.exit_code == 0
     assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists(), "database left running"

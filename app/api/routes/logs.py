@@ -4,15 +4,19 @@ import logging
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app.analysis.fingerprint import fingerprint
 from app.analysis.logs import parse_log
 from app.analysis.models import ParsedLog
-from app.api.deps import CurrentOrg, PlatformDep, SessionDep
+from app.api.deps import Ingest, PlatformDep, QueueDep, SessionDep, Viewer
 from app.api.schemas import DiagnoseAccepted, DiagnoseRequest, DiagnosisStatus
+from app.bootstrap import Platform
 from app.db.models import ReportStatus
+from app.observability import request_id_var
+from app.queue.base import JobQueue
 from app.services import reports
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
@@ -55,19 +59,43 @@ async def _parse(log_data: dict[str, Any]) -> ParsedLog:
 )
 async def diagnose(
     body: DiagnoseRequest,
-    org_id: CurrentOrg,
+    session: SessionDep,
+    queue: QueueDep,
+    actor: Ingest,
     platform: PlatformDep,
-    request: Request,
     response: Response,
 ) -> DiagnoseAccepted:
     """Accept a log for diagnosis. The report and its job are committed together before the
     202, so an accepted log is never lost. A repeat of an error diagnosed within the grouping
-    window answers 200 with the existing report, whose occurrence count went up.
+    window answers 200 with the existing report, whose occurrence count went up."""
+    accepted = await accept_log(
+        session,
+        queue,
+        platform,
+        org_id=actor.org_id,
+        log_data=body.log_data.model_dump(mode="json"),
+        repository_id=body.repository_id,
+    )
+    response.headers["Location"] = accepted.report_url
+    if accepted.repeat:
+        response.status_code = status.HTTP_200_OK
+    return accepted
 
-    The request decides only what its answer needs: the fingerprint (for the repeat answer),
-    then one autocommitted statement writes the report, its job and the grouping decision.
-    The diagnosis itself parses the log again in the worker."""
-    log_data = body.log_data.model_dump(mode="json")
+
+async def accept_log(
+    session: AsyncSession,
+    queue: JobQueue,
+    platform: Platform,
+    *,
+    org_id: uuid.UUID,
+    log_data: dict[str, Any],
+    repository_id: uuid.UUID | None,
+) -> DiagnoseAccepted:
+    """Accept a log: shared by every way a log arrives. The request decides only what its
+    answer needs (the fingerprint, for the repeat answer); then one autocommitted statement
+    writes the report, its job and the grouping decision (``session`` is not used for it:
+    the statement sets the organisation itself), and the job goes to the queue's broker, if
+    any. The worker parses the log again for the diagnosis."""
     parsed = await _parse(log_data)
     settings = platform.settings
     try:
@@ -75,29 +103,26 @@ async def diagnose(
             platform.sessions,
             org_id=org_id,
             log_data=log_data,
-            source=body.log_data.source,
-            repo_id=body.repository_id,
+            source=log_data.get("source"),
+            repo_id=repository_id,
             fingerprint=fingerprint(parsed),
             commit=parsed.commit,
             window_s=settings.grouping_window_s,
             max_attempts=settings.job_max_attempts,
-            request_id=getattr(request.state, "request_id", None),
+            request_id=request_id_var.get(),
         )
     except reports.UnknownRepository:
         # As for any resource of another organisation (or none): 404, and nothing written.
         raise HTTPException(
-            404, f"No repository {body.repository_id} in this organisation (repository_id)."
+            404, f"No repository {repository_id} in this organisation (repository_id)."
         ) from None
     if submitted.job_id is not None:
         try:
-            await platform.queue.dispatch([(submitted.job_id, org_id, submitted.report_id)])
+            await queue.dispatch([(submitted.job_id, org_id, submitted.report_id)])
         except Exception:
             # The job is committed; the workers' sweep sends it if this could not.
             logger.warning("could not hand job for report %s to the broker",
                            submitted.report_id, exc_info=True)  # fmt: skip
-    response.headers["Location"] = _report_url(submitted.report_id)
-    if submitted.repeat:
-        response.status_code = status.HTTP_200_OK
     return DiagnoseAccepted(
         diagnosis_id=submitted.report_id,
         status=submitted.status,
@@ -109,7 +134,9 @@ async def diagnose(
 
 
 @router.get("/diagnose/status/{diagnosis_id}")
-async def diagnosis_status(diagnosis_id: uuid.UUID, session: SessionDep) -> DiagnosisStatus:
+async def diagnosis_status(
+    diagnosis_id: uuid.UUID, session: SessionDep, actor: Viewer
+) -> DiagnosisStatus:
     report = await reports.get_report(session, diagnosis_id)
     if report is None:
         raise HTTPException(404, f"No diagnosis {diagnosis_id}.")

@@ -1,16 +1,38 @@
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi.responses import PlainTextResponse
+from pydantic import ValidationError
 
-from app.api.deps import SessionDep
+from app.analysis.markdown import render_markdown
+from app.analysis.report import DiagnosisReport
+from app.api.deps import Member, QueueDep, SessionDep, Viewer
 from app.api.schemas import Occurrence, ReportDetail, ReportPage, ReportSummary
 from app.db.models import Report, ReportStatus
 from app.services import reports
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+logger = logging.getLogger(__name__)
+
+
+async def _get(session: SessionDep, report_id: uuid.UUID) -> Report:
+    report = await reports.get_report(session, report_id)
+    if report is None:
+        raise HTTPException(404, f"No report {report_id}.")
+    return report
+
+
+def _culprit(data: dict[str, Any]) -> str | None:
+    culprit = data.get("culprit")
+    if not isinstance(culprit, dict) or not culprit.get("file"):
+        return None
+    path = data.get("culprit_file") or culprit["file"]
+    return f"{path}:{culprit['line']}" if culprit.get("line") else str(path)
 
 
 def _summary_fields(report: Report, data: dict[str, Any] | None) -> dict[str, Any]:
@@ -27,12 +49,17 @@ def _summary_fields(report: Report, data: dict[str, Any] | None) -> dict[str, An
         "error_type": data.get("error_type"),
         "source": report.source,
         "occurrence_count": report.occurrence_count,
+        "category": data.get("category"),
+        "culprit": _culprit(data),
+        "confidence": data.get("confidence_score"),
+        "last_seen_at": report.last_seen_at,
     }
 
 
 @router.get("")
 async def list_reports(
     session: SessionDep,
+    actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     status: ReportStatus | None = None,
     cursor: Annotated[
@@ -43,11 +70,29 @@ async def list_reports(
             description="`next_cursor` of the previous page.",
         ),
     ] = None,
+    repository_id: uuid.UUID | None = None,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    since: Annotated[datetime | None, Query(description="Created at or after.")] = None,
+    until: Annotated[datetime | None, Query(description="Created before.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Full-text search of title, error message and culprit file: words, "
+            '"a phrase", -excluded, or.',
+        ),
+    ] = None,
 ) -> ReportPage:
-    """The organisation's reports, newest first."""
+    """The organisation's reports, newest first, narrowed by the filters given."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(422, f"{name}: give a time zone, e.g. 2026-11-30T00:00:00Z")
+    filters = reports.ReportFilters(
+        status=status, repo_id=repository_id, category=category, since=since, until=until, q=q
+    )
     try:
         rows, next_cursor = await reports.list_reports(
-            session, limit=limit, status=status, cursor=cursor
+            session, limit=limit, cursor=cursor, filters=filters
         )
     except reports.InvalidCursor as exc:
         raise HTTPException(422, str(exc)) from exc
@@ -58,7 +103,7 @@ async def list_reports(
 
 
 @router.get("/{report_id}")
-async def get_report(report_id: uuid.UUID, session: SessionDep) -> ReportDetail:
+async def get_report(report_id: uuid.UUID, session: SessionDep, actor: Viewer) -> ReportDetail:
     """One report; its id is the diagnosis id that ``POST /api/v1/logs/diagnose`` returned."""
     report = await reports.get_report(session, report_id)
     if report is None:
@@ -68,7 +113,6 @@ async def get_report(report_id: uuid.UUID, session: SessionDep) -> ReportDetail:
         started_at=report.started_at,
         attempts=report.attempts,
         error=report.error,
-        last_seen_at=report.last_seen_at,
         log_data=report.log_data,
         report_data=report.report_data,
     )
@@ -78,6 +122,7 @@ async def get_report(report_id: uuid.UUID, session: SessionDep) -> ReportDetail:
 async def list_occurrences(
     report_id: uuid.UUID,
     session: SessionDep,
+    actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[Occurrence]:
     """The repeats grouped onto a report, newest first, each with the log it arrived with."""
@@ -88,3 +133,52 @@ async def list_occurrences(
         Occurrence(id=r.id, received_at=r.received_at, source=r.source, log_data=r.log_data)
         for r in rows
     ]
+
+
+@router.delete("/{report_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_report(report_id: uuid.UUID, session: SessionDep, actor: Member) -> None:
+    """Delete the report with its occurrences and its job. This cannot be undone."""
+    await reports.delete_report(session, await _get(session, report_id))
+    await session.commit()
+
+
+@router.post("/{report_id}/rerun", status_code=status.HTTP_202_ACCEPTED)
+async def rerun_report(
+    report_id: uuid.UUID, session: SessionDep, queue: QueueDep, actor: Member
+) -> ReportDetail:
+    """Diagnose the report's log again (e.g. after connecting its repository). The report
+    goes back to pending; its previous diagnosis stays until the new one replaces it."""
+    try:
+        await reports.rerun(session, queue, await _get(session, report_id))
+    except reports.ReportBusy as exc:
+        raise HTTPException(409, str(exc)) from exc
+    await session.commit()
+    try:
+        await queue.publish(session)
+    except Exception:
+        # The job is committed; the workers' sweep sends it if this could not.
+        logger.warning("could not hand job for report %s to the broker", report_id,
+                       exc_info=True)  # fmt: skip
+    return await get_report(report_id, session, actor)
+
+
+@router.get(
+    "/{report_id}/markdown",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/markdown": {}}, "description": "The report as Markdown."}},
+)
+async def report_markdown(report_id: uuid.UUID, session: SessionDep, actor: Viewer) -> Response:
+    """The diagnosis as a Markdown file, the form the original Log Dawg wrote."""
+    report = await _get(session, report_id)
+    if report.report_data is None:
+        raise HTTPException(409, f"Report {report_id} has no diagnosis yet ({report.status}).")
+    try:
+        diagnosis = DiagnosisReport.model_validate(report.report_data)
+    except ValidationError as exc:
+        raise HTTPException(409, f"Report {report_id} was stored in a form this build cannot "
+                                 "render as Markdown; re-run it.") from exc  # fmt: skip
+    return Response(
+        render_markdown(diagnosis),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="logdawg-{report_id}.md"'},
+    )

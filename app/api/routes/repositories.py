@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from app.api.deps import CurrentOrg, PlatformDep, SessionDep
+from app.api.deps import Admin, PlatformDep, SessionDep, Viewer
 from app.api.schemas import RepositoryCreate, RepositoryOut, TokenUpdate
 from app.db.models import Provider, Repository
 from app.git.safety import check_base_url
@@ -40,7 +40,7 @@ async def register_repository(
     body: RepositoryCreate,
     session: SessionDep,
     platform: PlatformDep,
-    org_id: CurrentOrg,
+    actor: Admin,
     response: Response,
 ) -> RepositoryOut:
     """Register a repository, with its read-only token sealed at rest."""
@@ -55,7 +55,7 @@ async def register_repository(
         repo = await repositories.register(
             session,
             platform.kek,
-            org_id=org_id,
+            org_id=actor.org_id,
             provider=body.provider,
             owner=body.owner,
             project=body.project,
@@ -76,18 +76,18 @@ async def register_repository(
 
 
 @router.get("")
-async def list_repositories(session: SessionDep) -> list[RepositoryOut]:
+async def list_repositories(session: SessionDep, actor: Viewer) -> list[RepositoryOut]:
     return [_out(r) for r in await repositories.list_repositories(session)]
 
 
 @router.get("/{repo_id}")
-async def get_repository(repo_id: uuid.UUID, session: SessionDep) -> RepositoryOut:
+async def get_repository(repo_id: uuid.UUID, session: SessionDep, actor: Viewer) -> RepositoryOut:
     return _out(await _get(session, repo_id))
 
 
 @router.put("/{repo_id}/token", status_code=status.HTTP_204_NO_CONTENT)
 async def replace_token(
-    repo_id: uuid.UUID, body: TokenUpdate, session: SessionDep, platform: PlatformDep
+    repo_id: uuid.UUID, body: TokenUpdate, session: SessionDep, platform: PlatformDep, actor: Admin
 ) -> None:
     """Replace (rotate) the repository's token; the old one is destroyed."""
     repo = await _get(session, repo_id)
@@ -96,7 +96,7 @@ async def replace_token(
 
 
 @router.delete("/{repo_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_repository(repo_id: uuid.UUID, session: SessionDep) -> None:
+async def delete_repository(repo_id: uuid.UUID, session: SessionDep, actor: Admin) -> None:
     """Forget the repository and destroy its token. Its reports stay."""
     await repositories.delete(session, await _get(session, repo_id))
     await session.commit()

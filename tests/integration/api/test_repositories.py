@@ -112,7 +112,10 @@ async def test_multi_tenant_refuses_internal_base_urls_at_registration(
     from app.main import create_app
 
     multi = replace(
-        platform, settings=platform.settings.model_copy(update={"mode": "multi_tenant"})
+        platform,
+        settings=platform.settings.model_copy(
+            update={"mode": "multi_tenant", "auth_provider": "dev"}
+        ),
     )
     transport = httpx.ASGITransport(app=create_app(platform=multi))
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as c:

@@ -76,7 +76,10 @@ async def test_multi_tenant_workers_refuse_local_checkouts_in_the_report(
 ) -> None:
     # Registered while single-tenant; the worker now runs multi-tenant.
     multi = replace(
-        platform, settings=platform.settings.model_copy(update={"mode": "multi_tenant"})
+        platform,
+        settings=platform.settings.model_copy(
+            update={"mode": "multi_tenant", "auth_provider": "dev"}
+        ),
     )
     case = next(c for c in cases() if c.name == "py-keyerror")
     repo = build_repository(case, tmp_path)

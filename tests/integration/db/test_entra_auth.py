@@ -38,6 +38,7 @@ async def test_the_platform_signs_in_with_tokens_and_migrates(
         database_user=fresh_database.owner_role,
         database_auth="entra",
         mode="multi_tenant",
+        auth_provider="dev",
     )
     identity = _ManagedIdentity()
     platform = await bootstrap(settings, password=EntraPassword(identity))

@@ -46,14 +46,33 @@ def test_every_tenant_table_has_row_level_security(embedded: EmbeddedDatabase) -
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT c.relname, c.relrowsecurity, o.rolname FROM pg_class c "
+                "SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity, o.rolname "
+                "FROM pg_class c "
                 "JOIN pg_roles o ON o.oid = c.relowner "
                 "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
             )
         ).all()
     engine.dispose()
     tables = {name: (rls, owner) for name, rls, owner in rows}
-    for table in (*TENANT_TABLES, "organisations"):
+    for table in (*TENANT_TABLES, "organisations", "users"):
         rls, owner = tables[table]
-        assert rls, f"{table} has no row-level security"
+        assert rls, f"{table} has no forced row-level security"
         assert owner == embedded.owner_role != embedded.app_role
+    # The application role owns nothing at all.
+    assert embedded.app_role not in {owner for _, owner in tables.values()}
+
+
+def test_only_the_migrator_has_a_policy_that_sees_every_organisation(
+    embedded: EmbeddedDatabase,
+) -> None:
+    engine = create_engine(embedded.owner_url, poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT tablename, policyname, roles, qual FROM pg_policies")
+        ).all()
+    engine.dispose()
+    for table, policy, roles, qual in rows:
+        if qual == "true":
+            assert (policy, list(roles)) == ("migrator_access", [embedded.owner_role]), table
+        else:
+            assert list(roles) == ["public"] and "logdawg_current_" in qual, (table, qual)

@@ -4,13 +4,11 @@ concurrently within the bound, an idle worker is woken by NOTIFY, SIGTERM drains
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from app.analysis.report import DiagnosisReport
@@ -132,43 +130,3 @@ async def test_stopping_drains_the_jobs_in_flight(platform: Platform) -> None:
     stop.set()  # SIGTERM
     await task
     assert await _statuses(platform, ids) == [ReportStatus.COMPLETE] * 3
-
-
-async def test_model_calls_go_through_the_workers_one_transport(
-    platform: Platform, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import httpx
-
-    from tests.fakes.llm_vendors import vendor_server
-    from worker.main import SharedTransport, diagnose_for
-
-    calls = 0
-
-    class Counting(SharedTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            nonlocal calls
-            calls += 1
-            return await super().handle_async_request(request)
-
-    shared = Counting()
-    with vendor_server("openai") as fake:
-        settings = platform.settings.model_copy(
-            update={
-                "diagnoser": "openai",
-                "llm_base_url": f"{fake.url}/v1",
-                "llm_api_key": SecretStr("k"),
-            }
-        )
-        runner = diagnose_for(dataclasses.replace(platform, settings=settings), shared)
-        ids = await _submit(platform, 2)
-        stop = asyncio.Event()
-        task = asyncio.create_task(Worker(platform, "w-model", runner).run(stop))
-
-        async def done() -> bool:
-            return set(await _statuses(platform, ids)) == {ReportStatus.COMPLETE}
-
-        await _until(done)
-        stop.set()
-        await task
-    await shared.close()
-    assert calls == 2, "each diagnosis's model call went through the shared transport"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app.db.models import Provider
 from app.git.azure_devops import AzureDevOpsClient
 from app.git.cache import MemoryCache, ScopedMemoryCache
+from app.git.diffs import Hunk
 from app.git.factory import provider_for
 from app.git.github import GitHubClient
 from app.git.http import HttpPolicy
@@ -22,6 +22,7 @@ from app.git.types import (
     BadCredentials,
     GitProvider,
     PathNotFound,
+    Provider,
     ProviderUnavailable,
     RateLimited,
     RefNotFound,
@@ -125,7 +126,8 @@ async def test_contract_same_files_contents_and_history(
     )
     assert len(recent) == 2
     summed = commits[1]
-    assert await client.changed_lines(repo, summed.sha, "src/app/cart.py") == [(12, 12)]
+    changes = await client.changed_lines(repo, summed.sha, "src/app/cart.py")
+    assert changes == [Hunk(old_start=12, old_count=1, new_start=12, new_count=1)]
     detail = await client.get_commit(repo, summed.sha)
     assert detail.files == ("src/app/cart.py",)
     blamed = await client.blame_line(repo, head, "src/app/cart.py", 12)
@@ -356,7 +358,7 @@ async def test_azure_devops_warm_path_reuses_everything(ado: FakeServer) -> None
     ],
 )
 async def test_multi_tenant_refuses_internal_base_urls(url: str) -> None:
-    settings = Settings(mode="multi_tenant")
+    settings = Settings(mode="multi_tenant", auth_provider="dev")
     repo = RepoRef(Provider.GITHUB, "a", "b", base_url=url)
     with pytest.raises(Refused):
         await provider_for(repo, TOKEN, settings, cache=cache(), cache_scope="r")
@@ -374,7 +376,7 @@ async def test_local_checkouts_are_refused_in_multi_tenant_mode(sample_repo: Pat
         await provider_for(
             local_ref(sample_repo),
             None,
-            Settings(mode="multi_tenant"),
+            Settings(mode="multi_tenant", auth_provider="dev"),
             cache=cache(),
             cache_scope="r",
         )

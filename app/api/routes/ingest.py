@@ -1,0 +1,125 @@
+"""Webhooks in the shapes log sources already send. An API key with the ``ingest`` scope may
+come in the query string (``?key=ldk_…``): Azure Monitor action groups cannot set headers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from pydantic import BaseModel
+
+from app.api.deps import Ingest, PlatformDep, QueueDep, SessionDep
+from app.api.routes.logs import accept_log
+from app.api.schemas import DiagnoseAccepted
+from app.services.webhooks import NotDiagnosable, azure_monitor_logs
+
+router = APIRouter(prefix="/api/v1/ingest", tags=["ingest webhooks"])
+
+RepositoryParam = Annotated[
+    uuid.UUID | None,
+    Query(description="The registered repository the logs come from (optional with one)."),
+]
+
+
+class IngestAccepted(BaseModel):
+    diagnoses: list[DiagnoseAccepted]
+    # Distinct exceptions in the payload beyond those made into diagnoses.
+    skipped: int = 0
+
+
+async def _body(request: Request) -> bytes:
+    body = await request.body()
+    if not body.strip():
+        raise HTTPException(422, "The body is empty: send the log as JSON or text.")
+    return body
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise HTTPException(422, f"The body is not valid JSON: {exc}") from exc
+
+
+@router.post("/generic", status_code=status.HTTP_202_ACCEPTED)
+async def ingest_generic(
+    request: Request,
+    actor: Ingest,
+    session: SessionDep,
+    queue: QueueDep,
+    platform: PlatformDep,
+    repository_id: RepositoryParam = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    x_logdawg_source: Annotated[str | None, Header(max_length=200)] = None,
+) -> IngestAccepted:
+    """Any log as the body: a JSON object (kept as sent) or text (`text/plain`, or anything
+    that is not a JSON object). For a `curl` in a CI step, or a log forwarder."""
+    body = await _body(request)
+    content: str | dict[str, Any]
+    parsed = _json(body) if "json" in request.headers.get("content-type", "") else None
+    if isinstance(parsed, dict):
+        content = parsed
+    else:
+        try:
+            content = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise HTTPException(422, f"The body is not UTF-8 text: {exc}") from exc
+        if "\x00" in content:
+            # PostgreSQL cannot store U+0000 in text or JSON; refused like a JSON body's NUL.
+            raise HTTPException(
+                422, "The body holds a NUL character (U+0000), which cannot be stored."
+            )
+    log_data = {
+        "content": content,
+        "source": source or x_logdawg_source or "generic webhook",
+        "timestamp": None,
+        "metadata": {},
+    }
+    accepted = await accept_log(
+        session,
+        queue,
+        platform,
+        org_id=actor.org_id,
+        log_data=log_data,
+        repository_id=repository_id,
+    )
+    return IngestAccepted(diagnoses=[accepted])
+
+
+@router.post("/azure-monitor", status_code=status.HTTP_202_ACCEPTED)
+async def ingest_azure_monitor(
+    request: Request,
+    actor: Ingest,
+    session: SessionDep,
+    queue: QueueDep,
+    platform: PlatformDep,
+    repository_id: RepositoryParam = None,
+) -> IngestAccepted:
+    """An Azure Monitor alert in the common alert schema, as its action group sends it. Log
+    search alerts become one diagnosis per distinct exception in their results; metric and
+    activity-log alerts are refused with 422 (they carry no log)."""
+    try:
+        logs, total = azure_monitor_logs(_json(await _body(request)))
+    except NotDiagnosable as exc:
+        raise HTTPException(422, str(exc)) from exc
+    diagnoses = []
+    for log in logs:
+        log_data = {
+            "content": log.content,
+            "source": log.source,
+            "timestamp": None,
+            "metadata": log.metadata,
+        }
+        diagnoses.append(
+            await accept_log(
+                session,
+                queue,
+                platform,
+                org_id=actor.org_id,
+                log_data=log_data,
+                repository_id=repository_id,
+            )
+        )
+    return IngestAccepted(diagnoses=diagnoses, skipped=total - len(logs))

@@ -1,0 +1,105 @@
+"""Turning the payloads log platforms send into logs to diagnose.
+
+Azure Monitor's common alert schema (``schemaId: azureMonitorCommonAlertSchema``): a log search
+alert may carry its query's result tables (``alertContext.SearchResults.tables[]`` with
+``columns`` and ``rows``); rows of Application Insights' ``exceptions`` table hold the stack
+(``details``: a JSON string with ``parsedStack``/``rawStack``, ``outerMessage``, ``problemId``).
+Each distinct exception becomes one log. Metric and activity-log alerts carry no log at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+COMMON_SCHEMA = "azureMonitorCommonAlertSchema"
+# Columns whose values App Insights / Log Analytics serialise as JSON text.
+_DYNAMIC = {"details", "customDimensions", "customMeasurements"}
+# Most distinct exceptions made into logs from one alert; the answer says how many more.
+MAX_LOGS_PER_ALERT = 20
+
+
+class NotDiagnosable(ValueError):
+    """The payload holds nothing to diagnose; the message says what is accepted."""
+
+
+@dataclass(frozen=True)
+class AlertLog:
+    content: dict[str, Any]
+    source: str
+    metadata: dict[str, Any]
+
+
+def _rows(table: dict[str, Any]) -> list[dict[str, Any]]:
+    columns = [str(c.get("name", f"column{i}")) for i, c in enumerate(table.get("columns") or [])]
+    rows: list[dict[str, Any]] = []
+    for raw in table.get("rows") or []:
+        if not isinstance(raw, list):
+            continue
+        row = dict(zip(columns, raw, strict=False))
+        for name in _DYNAMIC & row.keys():
+            if isinstance(row[name], str) and row[name][:1] in "[{":
+                with contextlib.suppress(ValueError):
+                    row[name] = json.loads(row[name])
+        rows.append(row)
+    return rows
+
+
+def _exception_key(row: dict[str, Any]) -> str:
+    for name in ("problemId", "itemId"):
+        if row.get(name):
+            return f"{name}:{row[name]}"
+    parts = (row.get(k) for k in ("type", "outerType", "outerMessage", "message", "method"))
+    return json.dumps([p for p in parts if p], sort_keys=True, default=str)
+
+
+def azure_monitor_logs(payload: Any) -> tuple[list[AlertLog], int]:
+    """The logs of an alert, and how many distinct exceptions it held."""
+    if not isinstance(payload, dict) or payload.get("schemaId") != COMMON_SCHEMA:
+        raise NotDiagnosable(
+            "This is not an Azure Monitor alert in the common alert schema (schemaId "
+            f"{COMMON_SCHEMA!r}): turn on 'Enable the common alert schema' on the action group's "
+            "webhook, or send other payloads to /api/v1/ingest/generic."
+        )
+    data = payload.get("data") or {}
+    essentials = data.get("essentials") or {}
+    context = data.get("alertContext") or {}
+    signal = str(essentials.get("signalType") or "")
+    rule = str(essentials.get("alertRule") or "alert")
+    if signal != "Log":
+        raise NotDiagnosable(
+            f"Azure Monitor sent a {signal or 'non-log'} alert ({rule!r}); it carries no log to "
+            "diagnose. Accepted: log search alerts (signalType 'Log'), best with Application "
+            "Insights exceptions in their results."
+        )
+    source = f"azure-monitor:{rule}"[:200]
+    alert = {
+        k: essentials.get(k)
+        for k in ("alertRule", "severity", "monitorCondition", "firedDateTime", "alertTargetIDs")
+        if essentials.get(k) is not None
+    }
+    tables = (context.get("SearchResults") or {}).get("tables") or []
+    distinct: dict[str, tuple[dict[str, Any], int]] = {}
+    for table in tables:
+        if not isinstance(table, dict):
+            continue
+        for row in _rows(table):
+            key = _exception_key(row)
+            first, count = distinct.get(key, (row, 0))
+            distinct[key] = (first, count + 1)
+    if not distinct:
+        # A log alert without results in the payload (too large, or the newer form that links
+        # to them): one log with the alert and its query, so it is recorded and visible.
+        only = AlertLog(
+            content={"alert": alert, "alertContext": context},
+            source=source,
+            metadata={"alert": alert, "rows": 0},
+        )
+        return [only], 1
+    logs = [
+        AlertLog(content=row, source=source, metadata={"alert": alert, "rows": count})
+        for row, count in list(distinct.values())[:MAX_LOGS_PER_ALERT]
+    ]
+    return logs, len(distinct)

@@ -1,0 +1,3 @@
+import { ApiKeysPage } from "./ApiKeysPage";
+
+export default ApiKeysPage;

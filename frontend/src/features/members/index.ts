@@ -1,0 +1,3 @@
+import { MembersPage } from "./MembersPage";
+
+export default MembersPage;

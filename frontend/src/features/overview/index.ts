@@ -1,0 +1,3 @@
+import { OverviewPage } from "./OverviewPage";
+
+export default OverviewPage;

@@ -1,0 +1,2 @@
+export { ReportsPage } from "./ReportsPage";
+export { reportKeys, isActive, usePollInterval } from "./queries";

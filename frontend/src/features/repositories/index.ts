@@ -1,0 +1,4 @@
+import { RepositoriesPage } from "./RepositoriesPage";
+
+export default RepositoriesPage;
+export { useRepositoryList, repositoryKeys } from "./queries";

@@ -1,0 +1,3 @@
+import { SubmitPage } from "./SubmitPage";
+
+export default SubmitPage;
