@@ -76,7 +76,7 @@ class LogData(BaseModel):
         json_schema_extra={
             "anyOf": [
                 {"type": "string", "minLength": 1, "pattern": r"\S"},
-                {"type": "object", "minProperties": 1},
+                {"type": "object", "minProperties": 1, "additionalProperties": True},
             ]
         },
     )
