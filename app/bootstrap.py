@@ -177,7 +177,10 @@ async def bootstrap(
             ensure_local_org, owner_url, settings.local_org_slug
         )
     engine = create_engine(
-        app_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+        app_url,
+        # A worker's jobs, its LISTEN connection and its lease renewals each hold one.
+        pool_size=max(settings.database_pool_size, settings.worker_concurrency + 4),
+        max_overflow=settings.database_max_overflow,
     )
     if password is not None:
         use_entra_password(engine.sync_engine, password)

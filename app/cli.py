@@ -72,7 +72,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     from app.db import migrate
     from app.settings import Settings
 
-    settings = Settings(api_host=args.host, api_port=args.port, data_dir=args.data_dir)
+    settings = Settings(
+        api_host=args.host,
+        api_port=args.port,
+        data_dir=args.data_dir,
+        **({"api_workers": args.api_workers} if args.api_workers else {}),
+    )
     try:
         settings.check_api()
     except ValueError as exc:
@@ -105,6 +110,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         settings.api_host,
         "--port",
         str(settings.api_port),
+        # LOGDAWG_API_WORKERS processes share the port (one per core is a good start).
+        "--workers",
+        str(settings.api_workers),
     ]
     worker = [sys.executable, "-m", "worker"]
     # Our own interpreter and modules; no user input reaches the command lines.
@@ -170,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--data-dir", type=Path, default=Path(".logdawg"))
+    up.add_argument(
+        "--api-workers", type=int, default=None,
+        help="API processes (default: LOGDAWG_API_WORKERS, else 1)",
+    )  # fmt: skip
     up.set_defaults(func=cmd_up)
     mig = sub.add_parser("migrate", help="apply (up) or revert (down) schema migrations")
     mig.add_argument("direction", choices=["up", "down"])

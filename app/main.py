@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import telemetry
-from app.api import problems, spa
+from app.api import observability, problems, spa
 from app.api.limits import BodySizeLimit, JsonGuard
 from app.api.routes import (
     access,
@@ -30,6 +31,7 @@ from app.auth import dev_issuer
 from app.auth.authenticate import Authentication
 from app.auth.setup import install_access
 from app.bootstrap import Platform, bootstrap
+from app.observability import configure_logging
 from app.services.retention import sweep_forever
 from app.settings import Settings, get_settings
 
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     telemetry.configure("logdawg-api")
     settings = settings or (platform.settings if platform else get_settings())
     settings.check_api()
+    if platform is None:
+        configure_logging(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +58,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             if settings.retention_sweep_interval_s > 0
             else None
         )
+        # What start-up built lives as long as the process: out of the collector's way, so a
+        # full collection does not walk it in the middle of requests (latency spikes).
+        gc.freeze()
         try:
             yield
         finally:
@@ -69,7 +76,13 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         version="0.1.0",
         description="Diagnoses application error logs with the code of your own repository.",
         lifespan=lifespan,
+        # LOGDAWG_DOCS_ENABLED=false: no /docs, /redoc or /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    if settings.docs_enabled:
+        observability.add_docs(app)
     if platform is not None:
         app.state.platform = platform
         install_access(app, platform)
@@ -79,6 +92,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.add_middleware(JsonGuard)
     app.add_middleware(Authentication)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(observability.RequestContext)  # outermost: every answer carries them
     app.include_router(health.router)
     app.include_router(access.router)
     app.include_router(api_keys.router)

@@ -55,8 +55,15 @@ class Settings(BaseSettings):
     # API processes `logdawg up` starts (uvicorn --workers); one per core is a good start.
     api_workers: int = Field(default=1, ge=1, le=64)
     # Connections each process keeps to PostgreSQL (and how many more it may open at a peak).
-    database_pool_size: int = Field(default=10, ge=1, le=200)
-    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    # An ingest holds a connection for one statement, so 20 serve many concurrent clients
+    # (a worker keeps at least LOGDAWG_WORKER_CONCURRENCY + 4). Overflow connections are
+    # opened and closed under load, which costs more than waiting for a pooled one.
+    database_pool_size: int = Field(default=20, ge=1, le=200)
+    database_max_overflow: int = Field(default=0, ge=0, le=200)
+    # /docs, /redoc and /openapi.json; turn off where the API should not describe itself.
+    docs_enabled: bool = True
+    # Log lines: JSON objects (with the request id) or plain text for a terminal.
+    log_format: Literal["json", "text"] = "json"
     local_org_slug: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     # Origins allowed to call the API from a browser (the SPA's, when it is served from
     # another origin), comma-separated or a JSON list. None by default: the SPA served by the

@@ -46,8 +46,8 @@ def platform_env(db: EmbeddedDatabase, tmp: Path, **settings: str) -> dict[str, 
 
 
 def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("ab")
-    return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
+    with log.open("ab") as out:  # the child keeps its own handle
+        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
 
 
 def start_api(

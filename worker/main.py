@@ -21,6 +21,7 @@ from app import telemetry
 from app.bootstrap import Platform, bootstrap
 from app.git.cache import MemoryCache
 from app.llm.diagnosers import build_diagnoser, config_from_settings
+from app.observability import configure_logging, request_id_var
 from app.queue.base import ClaimedJob
 from app.queue.postgres import NOTIFY_CHANNEL, PostgresJobQueue
 from app.services.code_context import EngineRunner
@@ -46,7 +47,16 @@ def diagnose_for(platform: Platform) -> Diagnose:
 
 
 async def handle(platform: Platform, job: ClaimedJob, diagnose: Diagnose) -> None:
-    """Run one claimed job and log its outcome (the function the loop hands every job to)."""
+    """Run one claimed job and log its outcome (the function the loop hands every job to).
+    Its log lines carry the id of the request that submitted the log."""
+    token = request_id_var.set(job.request_id)
+    try:
+        await _handle(platform, job, diagnose)
+    finally:
+        request_id_var.reset(token)
+
+
+async def _handle(platform: Platform, job: ClaimedJob, diagnose: Diagnose) -> None:
     status = await process_job(
         platform.sessions,
         platform.queue,
@@ -138,18 +148,42 @@ class Worker:
                     await self._sweep()
                 self.wake.clear()
                 free = self.concurrency - len(self.in_flight)
-                claimed = await self._claim(free)
-                for job in claimed:
-                    task = asyncio.create_task(self._run_job(job))
-                    self.in_flight[task] = job
-                if claimed and len(claimed) == free:
+                claimed = self._start(await self._claim(free))
+                if claimed and claimed == free:
                     continue  # full; the next turn waits for a slot
+                # Registered for a NOTIFY, one more look catches a job that arrived before.
+                if (
+                    free > claimed
+                    and await self._register_waiter()
+                    and self._start(await self._claim(free - claimed))
+                ):
+                    continue
                 await self._wait(stop, settings.worker_poll_interval_s)
         finally:
             await self._drain()
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+            if isinstance(self.platform.queue, PostgresJobQueue):
+                with contextlib.suppress(Exception):
+                    await self.platform.queue.unregister_waiter(self.worker_id)
+
+    def _start(self, jobs: list[ClaimedJob]) -> int:
+        for job in jobs:
+            task = asyncio.create_task(self._run_job(job))
+            self.in_flight[task] = job
+        return len(jobs)
+
+    async def _register_waiter(self) -> bool:
+        queue = self.platform.queue
+        if not isinstance(queue, PostgresJobQueue):
+            return False
+        try:
+            await queue.register_waiter(self.worker_id)
+        except Exception:
+            logger.warning("could not register for wake-ups; polling", exc_info=True)
+            return False
+        return True
 
     async def _claim(self, free: int) -> list[ClaimedJob]:
         if free <= 0:
@@ -248,9 +282,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    telemetry.configure("logdawg-worker")
     settings = get_settings()
+    telemetry.configure("logdawg-worker")  # in Azure; then our JSON lines on top
+    configure_logging(settings.log_format)
 
     async def _main() -> None:
         stop = asyncio.Event()

@@ -10,7 +10,7 @@ the least role (and, for API keys, the scope) it needs with one of the ``Viewer`
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -30,7 +30,9 @@ ORG_HEADER = "X-Logdawg-Org"
 RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
-def get_platform(request: Request) -> Platform:
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def``
+# dependency in a worker thread, a thread hop per dependency per request.
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
@@ -38,7 +40,7 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator
 
@@ -46,7 +48,7 @@ def get_authenticator(request: Request) -> Authenticator:
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 
 
-def get_caller(request: Request) -> Caller:
+async def get_caller(request: Request) -> Caller:
     caller: Caller | None = getattr(request.state, "caller", None)
     if caller is None:  # only routes outside /api/ skip authentication
         raise HTTPException(401, "Authentication is required.")
@@ -121,11 +123,11 @@ async def get_actor(caller: CallerDep, session: SessionDep, request: Request) ->
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
-def require(role: Role, scope: Scope | None = None) -> Callable[[Actor], Actor]:
+def require(role: Role, scope: Scope | None = None) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency that lets a person with at least ``role`` through, and an API key when
     ``scope`` is given and the key has it. Anyone else: 403."""
 
-    def check(actor: ActorDep) -> Actor:
+    async def check(actor: ActorDep) -> Actor:
         if actor.role is not None:
             if RANK[actor.role] < RANK[role]:
                 raise HTTPException(
@@ -158,7 +160,7 @@ class IngestLimits:
     per_org: RateLimiter
 
 
-def limit_ingest(actor: Submitter, request: Request) -> Actor:
+async def limit_ingest(actor: Submitter, request: Request) -> Actor:
     """Ingest within the sender's and the organisation's rates: 429 with Retry-After past
     them. The local owner of a single-tenant platform is not limited."""
     if actor.caller.kind == "local":
@@ -183,14 +185,14 @@ def limit_ingest(actor: Submitter, request: Request) -> Actor:
 Ingest = Annotated[Actor, Depends(limit_ingest)]
 
 
-def get_current_org(actor: ActorDep) -> uuid.UUID:
+async def get_current_org(actor: ActorDep) -> uuid.UUID:
     return actor.org_id
 
 
 CurrentOrg = Annotated[uuid.UUID, Depends(get_current_org)]
 
 
-def get_queue(platform: PlatformDep) -> JobQueue:
+async def get_queue(platform: PlatformDep) -> JobQueue:
     return platform.queue
 
 

@@ -6,13 +6,16 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import exc as orm_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +65,29 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     )
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route serves on this path (Starlette names only the first route's)."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     response = problem(exc.status_code, detail, instance=request.url.path)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405 and (allowed := _allowed(request)):
+        response.headers["Allow"] = allowed
     return response
 
 
@@ -111,6 +132,22 @@ def _unavailable(request: Request) -> JSONResponse:
     return response
 
 
+async def _driver(request: Request, exc: Exception) -> JSONResponse:
+    """Errors of the driver itself (the ingest statement runs on it directly)."""
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        logger.warning("database unavailable on %s %s (%s)", request.method, request.url.path,
+                       type(exc).__name__)  # fmt: skip
+        return _unavailable(request)
+    if isinstance(exc, psycopg.IntegrityError):
+        return problem(
+            409,
+            "The request conflicts with a concurrent change of the same resource; "
+            "reload it and try again.",
+            instance=request.url.path,
+        )
+    return await _unexpected(request, exc)
+
+
 async def _pool_timeout(request: Request, exc: sa_exc.TimeoutError) -> JSONResponse:
     logger.warning("no database connection free on %s %s", request.method, request.url.path)
     return _unavailable(request)
@@ -130,11 +167,99 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem description.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "description": "What went wrong, for a person."},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "For invalid input: each field and what is wrong with it.",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _problem_response(description: str, *, retry_after: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if retry_after:
+        response["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer"},
+            }
+        }
+    return response
+
+
+def _problems_of(path: str, method: str) -> dict[str, dict[str, Any]]:
+    """The problem answers an API operation can give, whichever route declares it."""
+    answers = {
+        "422": _problem_response("The request is not valid; `detail` and `errors` say why."),
+        "503": _problem_response(
+            "The database is unavailable (restarting or overloaded).", retry_after=True
+        ),
+    }
+    if method in ("post", "put", "patch"):
+        answers["413"] = _problem_response("The body exceeds LOGDAWG_MAX_BODY_BYTES.")
+        answers["409"] = _problem_response("A concurrent change of the same resource.")
+    if "{" in path:
+        answers["404"] = _problem_response("No such resource in this organisation.")
+    return answers
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the API answers: every error as
+    ``application/problem+json`` (not FastAPI's default validation shape), with the 4xx/503
+    answers each operation can give."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["Problem"] = PROBLEM_SCHEMA
+        for path, item in schema.get("paths", {}).items():
+            if not path.startswith("/api/"):
+                continue
+            for method, operation in item.items():
+                responses = operation.setdefault("responses", {})
+                for status, answer in _problems_of(path, method).items():
+                    if status not in responses or status == "422":
+                        responses[status] = answer
+                    else:
+                        responses[status].setdefault("content", answer["content"])
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(sa_exc.DBAPIError, _database)  # type: ignore[arg-type]
     app.add_exception_handler(sa_exc.TimeoutError, _pool_timeout)  # type: ignore[arg-type]
+    app.add_exception_handler(psycopg.Error, _driver)
     app.add_exception_handler(orm_exc.StaleDataError, _gone)
     app.add_exception_handler(orm_exc.ObjectDeletedError, _gone)
     app.add_exception_handler(Exception, _unexpected)
+    document(app)

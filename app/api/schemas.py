@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StrictBool,
     model_validator,
 )
 
@@ -37,6 +38,14 @@ def _none_is_default(default: Any) -> BeforeValidator:
         return default() if callable(default) else default
 
     return BeforeValidator(replace_none)
+
+
+def _nullable(schema: dict[str, Any]) -> None:
+    """The schema of a field that also takes ``null`` (meaning its default)."""
+    own = {
+        key: schema.pop(key) for key in ("type", "items", "additionalProperties") if key in schema
+    }
+    schema["anyOf"] = [own, {"type": "null"}]
 
 
 def _timestamp(value: Any) -> Any:
@@ -63,7 +72,13 @@ class LogData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     content: Annotated[str | dict[str, Any], BeforeValidator(_text_or_object)] = Field(
-        description="The log: raw text, or a JSON object such as a CloudWatch event."
+        description="The log: raw text, or a JSON object such as a CloudWatch event.",
+        json_schema_extra={
+            "anyOf": [
+                {"type": "string", "minLength": 1, "pattern": r"\S"},
+                {"type": "object", "minProperties": 1, "additionalProperties": True},
+            ]
+        },
     )
     source: str | None = Field(default=None, max_length=200, description="Where it came from.")
     timestamp: Timestamp = Field(
@@ -71,7 +86,9 @@ class LogData(BaseModel):
         description="When it happened, stored as sent: an ISO 8601 date-time "
         "(2025-06-30T01:24:27Z) or, as older senders send it, seconds since the epoch.",
     )
-    metadata: Annotated[dict[str, Any], _none_is_default(dict)] = Field(default_factory=dict)
+    metadata: Annotated[dict[str, Any], _none_is_default(dict)] = Field(
+        default_factory=dict, json_schema_extra=_nullable
+    )
 
 
 class DiagnoseRequest(BaseModel):
@@ -82,8 +99,12 @@ class DiagnoseRequest(BaseModel):
     log_data: LogData
     # Accepted for compatibility with the original API. There is no clone to pull any more:
     # code is read from the provider at the right commit on every diagnosis.
-    force_git_pull: Annotated[bool, _none_is_default(False)] = False
-    include_git_context: Annotated[bool, _none_is_default(True)] = True
+    force_git_pull: Annotated[StrictBool, _none_is_default(False)] = Field(
+        default=False, json_schema_extra=_nullable
+    )
+    include_git_context: Annotated[StrictBool, _none_is_default(True)] = Field(
+        default=True, json_schema_extra=_nullable
+    )
     repository_id: uuid.UUID | None = Field(
         default=None,
         description="The registered repository the log comes from. Optional when the "
@@ -156,10 +177,46 @@ class Occurrence(BaseModel):
     log_data: dict[str, Any]
 
 
+_HTTP_URL = r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[^?#@\s]*)?$"
+# What ``_fits_provider`` checks, said in the schema (OpenAPI 3.1 if/then), so a client can
+# know a body is acceptable without trying it.
+_PROVIDER_RULES: list[Any] = [
+    {
+        "if": {"properties": {"provider": {"const": "local"}}},
+        "then": {
+            "required": ["base_url"],
+            "properties": {"base_url": {"type": "string", "pattern": "^/"}},
+        },
+    },
+    {
+        "if": {"properties": {"provider": {"const": "github"}}},
+        "then": {
+            "required": ["owner"],
+            "properties": {
+                "owner": {"minLength": 1},
+                "project": {"type": "null"},
+                "base_url": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": _HTTP_URL}]},
+            },
+        },
+    },
+    {
+        "if": {"properties": {"provider": {"const": "azure_devops"}}},
+        "then": {
+            "required": ["owner", "project"],
+            "properties": {
+                "owner": {"minLength": 1},
+                "project": {"type": "string", "minLength": 1},
+                "base_url": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": _HTTP_URL}]},
+            },
+        },
+    },
+]
+
+
 class RepositoryCreate(BaseModel):
     """Register a repository. ``token`` is write-only: no response ever contains it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": _PROVIDER_RULES})
 
     provider: Provider
     owner: str = Field(
@@ -179,7 +236,11 @@ class RepositoryCreate(BaseModel):
         description="GitHub Enterprise Server API root (https://HOST/api/v3) or Azure DevOps "
         "Server collection URL; for `local`, the absolute path of a checkout.",
     )
-    token: SecretStr | None = Field(default=None, description="Read-only access token.")
+    token: SecretStr | None = Field(
+        default=None,
+        description="Read-only access token.",
+        json_schema_extra={"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"\S"}]},
+    )
 
     @model_validator(mode="after")
     def _fits_provider(self) -> RepositoryCreate:

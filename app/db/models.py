@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -59,6 +60,15 @@ class ReportStatus(enum.StrEnum):
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
+
+
+STATUS_CODES = {ReportStatus.PENDING: 0, ReportStatus.RUNNING: 1, ReportStatus.COMPLETE: 2,
+                ReportStatus.FAILED: 3}  # fmt: skip
+STATUS_CODE_SQL = (
+    "CASE status "
+    + " ".join(f"WHEN '{s.value}' THEN {c}" for s, c in STATUS_CODES.items())
+    + " END"
+)
 
 
 class JobStatus(enum.StrEnum):
@@ -249,6 +259,12 @@ class Report(Base):
     status: Mapped[ReportStatus] = mapped_column(
         _enum(ReportStatus, "report_status"), server_default=ReportStatus.PENDING.value
     )
+    # ``status`` as a number, for the list's status filter: under row-level security a
+    # filter must use a leakproof operator to be an index condition, and enum equality is
+    # not leakproof (integer equality is).
+    status_code: Mapped[int] = mapped_column(
+        SmallInteger, Computed(STATUS_CODE_SQL, persisted=True), nullable=False
+    )
     report_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     fingerprint: Mapped[str | None] = mapped_column(String(128))
     error: Mapped[str | None] = mapped_column(Text)
@@ -270,8 +286,13 @@ class Report(Base):
     __table_args__ = (
         Index("ix_reports_search", "search_vector", postgresql_using="gin"),
         Index("ix_reports_org_created", "org_id", text("created_at DESC"), text("id DESC")),
-        Index("ix_reports_org_status", "org_id", "status", text("created_at DESC")),
-        Index("ix_reports_org_fingerprint", "org_id", "fingerprint", text("created_at DESC")),
+        Index(
+            "ix_reports_org_status_created",
+            "org_id",
+            "status_code",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         CheckConstraint("occurrence_count >= 1", name="occurrences_positive"),
     )
@@ -334,6 +355,32 @@ class ReportOccurrence(Base):
     )
 
 
+class QueueWaiter(Base):
+    """An idle PostgreSQL-queue worker waiting for a NOTIFY; the next new job's trigger takes
+    these rows away as it notifies (see migration 0006). Worker ids only, no tenant data."""
+
+    __tablename__ = "queue_waiters"
+
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    since: Mapped[datetime] = _now()
+
+
+class ReportGroup(Base):
+    """The grouping decision: the report that repeats of one error (fingerprint, repository
+    and commit, joined into ``group_key``) are counted on. Written by ``logdawg_submit_log``."""
+
+    __tablename__ = "report_groups"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        index=True,
+    )
+
+
 class CodeMappingRule(Base):
     """A learned stack-root → source-root rule of a repository (``/app/`` → ``""``): later
     diagnoses map frames with it directly."""
@@ -383,6 +430,7 @@ TENANT_TABLES = (
     "report_occurrences",
     "code_mappings",
     "git_cache",
+    "report_groups",
     "invitations",
     "webhook_principals",
 )

@@ -26,9 +26,18 @@ USER_KEY = "user_id"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    # hide_parameters: a database error's message (and so the server log) never carries the
-    # statement's parameters, which hold submitted logs and sealed tokens.
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    """The application's engine.
+
+    - ``hide_parameters``: a database error's message (and so the server log) never carries
+      the statement's parameters, which hold submitted logs and sealed tokens.
+    - No pre-ping (a round trip on every checkout, the cost of a whole ingest statement):
+      when the server restarts, the first statement on a dead connection fails (the API
+      answers 503 with Retry-After, a worker's job returns to the queue) and SQLAlchemy
+      invalidates every older pooled connection at once; ``pool_recycle`` retires
+      connections before a network path's idle timeout can cut them.
+    """
+    options: dict[str, Any] = {"pool_recycle": 1800, "hide_parameters": True}
+    return create_async_engine(url, **(options | kwargs))
 
 
 def session_factory(bind: Any) -> async_sessionmaker[AsyncSession]:

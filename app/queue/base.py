@@ -84,6 +84,11 @@ class JobQueue(Protocol):
         """After the caller's commit: hand the jobs it enqueued to a broker, if there is one."""
         ...
 
+    async def dispatch(self, jobs: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> None:
+        """After their commit: hand jobs (job, organisation, report) written by other means
+        (``logdawg_submit_log``) to a broker, if there is one."""
+        ...
+
     async def acknowledge(self, job: ClaimedJob) -> None:
         """After the commit that recorded the job's outcome: settle it with the broker."""
         ...

@@ -50,6 +50,10 @@ class PostgresJobQueue:
     def visibility_timeout_s(self) -> float:
         return self._visibility_timeout_s
 
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts
+
     async def enqueue(
         self, session: AsyncSession, *, org_id: uuid.UUID, report_id: uuid.UUID
     ) -> uuid.UUID:
@@ -82,6 +86,23 @@ class PostgresJobQueue:
                 )
             ).all()
         return [claimed(row, worker_id) for row in rows]
+
+    async def register_waiter(self, worker_id: str) -> None:
+        """Ask for a NOTIFY on the next new job (an idle worker, before its last look)."""
+        async with self._factory() as session, session.begin():
+            await session.execute(
+                text(
+                    "INSERT INTO queue_waiters (worker_id) VALUES (:worker) "
+                    "ON CONFLICT (worker_id) DO UPDATE SET since = now()"
+                ),
+                {"worker": worker_id},
+            )
+
+    async def unregister_waiter(self, worker_id: str) -> None:
+        async with self._factory() as session, session.begin():
+            await session.execute(
+                text("DELETE FROM queue_waiters WHERE worker_id = :worker"), {"worker": worker_id}
+            )
 
     async def renew(self, jobs: Sequence[ClaimedJob]) -> set[uuid.UUID]:
         held: set[uuid.UUID] = set()
@@ -133,6 +154,9 @@ class PostgresJobQueue:
 
     async def publish(self, session: AsyncSession) -> None:
         return None  # the committed row is the message
+
+    async def dispatch(self, jobs: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> None:
+        return None  # the committed rows are the messages
 
     async def acknowledge(self, job: ClaimedJob) -> None:
         return None  # settled by the row update in the caller's transaction

@@ -91,6 +91,10 @@ class ServiceBusJobQueue:
         self._in_flight: dict[uuid.UUID, _InFlight] = {}
         self._receiver_lock = asyncio.Lock()
 
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts
+
     # --- sending --------------------------------------------------------------------------
 
     def _get_sender(self) -> Any:
@@ -110,6 +114,11 @@ class ServiceBusJobQueue:
         await self._send(
             [(job, org, report, 0) for job, org, report in session.info.pop(OUTBOX, [])]
         )
+
+    async def dispatch(self, jobs: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> None:
+        """After their commit: send jobs written without ``enqueue`` (the API's one-statement
+        ingest)."""
+        await self._send([(job, org, report, 0) for job, org, report in jobs])
 
     async def sweep(self, older_than_s: float = 60.0) -> int:
         """Send again the jobs that have no message (the sender died between its commit and

@@ -5,21 +5,26 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app.analysis.fingerprint import fingerprint
 from app.analysis.logs import parse_log
+from app.analysis.models import ParsedLog
 from app.api.deps import Ingest, PlatformDep, QueueDep, SessionDep, Viewer
 from app.api.schemas import DiagnoseAccepted, DiagnoseRequest, DiagnosisStatus
 from app.bootstrap import Platform
-from app.db.models import ReportStatus, Repository
+from app.db.models import ReportStatus
+from app.observability import request_id_var
 from app.queue.base import JobQueue
-from app.services import reports, repositories
+from app.services import reports
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
 logger = logging.getLogger(__name__)
+
+# Logs up to this size are parsed on the event loop (well under a millisecond); larger ones
+# in a thread, so one big log does not hold up the other requests.
+INLINE_PARSE_CHARS = 32 * 1024
 
 
 def _status_url(report_id: uuid.UUID) -> str:
@@ -30,27 +35,27 @@ def _report_url(report_id: uuid.UUID) -> str:
     return f"/api/v1/reports/{report_id}"
 
 
-async def _repository_for(session: SessionDep, requested: uuid.UUID | None) -> uuid.UUID | None:
-    if requested is not None:
-        if await session.get(Repository, requested) is None:
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("body", "repository_id"),
-                        "msg": f"no repository {requested} in this organisation",
-                        "type": "value_error",
-                    }
-                ]
-            )
-        return requested
-    registered = await repositories.list_repositories(session)
-    return registered[0].id if len(registered) == 1 else None
+async def _parse(log_data: dict[str, Any]) -> ParsedLog:
+    content = log_data["content"]
+    size = len(content) if isinstance(content, str) else INLINE_PARSE_CHARS + 1
+    args = (content,)
+    kwargs = {"source": log_data.get("source"), "metadata": log_data["metadata"]}
+    if size <= INLINE_PARSE_CHARS:
+        return parse_log(*args, **kwargs)
+    return await run_in_threadpool(parse_log, *args, **kwargs)
 
 
 @router.post(
     "/diagnose",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={200: {"description": "A repeat of an error diagnosed within the window."}},
+    responses={
+        200: {
+            "description": "A repeat of an error diagnosed within the window: the existing "
+            "report, its occurrence count raised.",
+            "model": DiagnoseAccepted,
+        },
+        404: {"description": "No repository `repository_id` in this organisation."},
+    },
 )
 async def diagnose(
     body: DiagnoseRequest,
@@ -86,38 +91,45 @@ async def accept_log(
     log_data: dict[str, Any],
     repository_id: uuid.UUID | None,
 ) -> DiagnoseAccepted:
-    """Commit a pending report and its job (or an occurrence of a recent repeat), then hand
-    the job to the queue. Shared by every way a log arrives."""
-    repo_id = await _repository_for(session, repository_id)
-    parsed = await run_in_threadpool(
-        parse_log, log_data["content"], source=log_data.get("source"), metadata=log_data["metadata"]
-    )
-    submitted = await reports.submit_log(
-        session,
-        queue,
-        org_id=org_id,
-        log_data=log_data,
-        source=log_data.get("source"),
-        repo_id=repo_id,
-        fingerprint=fingerprint(parsed),
-        commit=parsed.commit,
-        window_s=platform.settings.grouping_window_s,
-    )
-    await session.commit()
+    """Accept a log: shared by every way a log arrives. The request decides only what its
+    answer needs (the fingerprint, for the repeat answer); then one autocommitted statement
+    writes the report, its job and the grouping decision (``session`` is not used for it:
+    the statement sets the organisation itself), and the job goes to the queue's broker, if
+    any. The worker parses the log again for the diagnosis."""
+    parsed = await _parse(log_data)
+    settings = platform.settings
     try:
-        await queue.publish(session)
-    except Exception:
-        # The job is committed; the workers' sweep sends it if this could not.
-        logger.warning("could not hand job for report %s to the broker", submitted.report.id,
-                       exc_info=True)  # fmt: skip
-    report = submitted.report
+        submitted = await reports.accept_log(
+            platform.sessions,
+            org_id=org_id,
+            log_data=log_data,
+            source=log_data.get("source"),
+            repo_id=repository_id,
+            fingerprint=fingerprint(parsed),
+            commit=parsed.commit,
+            window_s=settings.grouping_window_s,
+            max_attempts=settings.job_max_attempts,
+            request_id=request_id_var.get(),
+        )
+    except reports.UnknownRepository:
+        # As for any resource of another organisation (or none): 404, and nothing written.
+        raise HTTPException(
+            404, f"No repository {repository_id} in this organisation (repository_id)."
+        ) from None
+    if submitted.job_id is not None:
+        try:
+            await queue.dispatch([(submitted.job_id, org_id, submitted.report_id)])
+        except Exception:
+            # The job is committed; the workers' sweep sends it if this could not.
+            logger.warning("could not hand job for report %s to the broker",
+                           submitted.report_id, exc_info=True)  # fmt: skip
     return DiagnoseAccepted(
-        diagnosis_id=report.id,
-        status=report.status,
-        status_url=_status_url(report.id),
-        report_url=_report_url(report.id),
+        diagnosis_id=submitted.report_id,
+        status=submitted.status,
+        status_url=_status_url(submitted.report_id),
+        report_url=_report_url(submitted.report_id),
         repeat=submitted.repeat,
-        occurrence_count=report.occurrence_count,
+        occurrence_count=submitted.occurrence_count,
     )
 
 

@@ -62,7 +62,14 @@ async def list_reports(
     actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     status: ReportStatus | None = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=60,
+            pattern=reports.CURSOR_PATTERN,
+            description="`next_cursor` of the previous page.",
+        ),
+    ] = None,
     repository_id: uuid.UUID | None = None,
     category: Annotated[str | None, Query(max_length=100)] = None,
     since: Annotated[datetime | None, Query(description="Created at or after.")] = None,

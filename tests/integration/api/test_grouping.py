@@ -103,12 +103,12 @@ async def test_grouping_can_be_turned_off(platform: Platform, tenant_db: TenantD
     assert len(ids) == 2
 
 
-async def test_an_unknown_repository_is_a_422_and_writes_nothing(
+async def test_an_unknown_repository_is_a_404_and_writes_nothing(
     client: httpx.AsyncClient, tenant_db: TenantDb
 ) -> None:
     body = {**_log("x"), "repository_id": str(uuid.uuid4())}
     answer = await client.post(DIAGNOSE, json=body)
-    assert answer.status_code == 422
+    assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
-    assert "no repository" in json.dumps(answer.json())
+    assert "No repository" in json.dumps(answer.json())
     assert await _counts(tenant_db) == (0, 0)

@@ -206,7 +206,7 @@ async def test_no_endpoint_reaches_another_organisation(
                 json={**LOG, "repository_id": b.repository},
                 headers=headers,
             )
-            assert refused.status_code == 422 and "no repository" in refused.json()["detail"]
+            assert refused.status_code == 404 and "No repository" in refused.json()["detail"]
 
     # Every list A can read holds A's rows only.
     b_ids = {b.id, b.report, b.repository, b.api_key, b.member, b.invitation, b.principal}

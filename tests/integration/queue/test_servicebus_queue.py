@@ -34,12 +34,13 @@ def make_queue(db: TenantDb, bus: FakeServiceBus, max_attempts: int = 2) -> Serv
 
 async def submit(db: TenantDb, queue: ServiceBusJobQueue) -> uuid.UUID:
     async with tenant_session(db.sessions, db.org_a) as session:
-        report = (
-            await submit_log(session, queue, org_id=db.org_a, log_data=LOG, source=None)
-        ).report
+        submitted = await submit_log(
+            session, org_id=db.org_a, log_data=LOG, source=None, max_attempts=queue.max_attempts
+        )
         await session.commit()
-        await queue.publish(session)
-    return report.id
+    assert submitted.job_id is not None
+    await queue.dispatch([(submitted.job_id, db.org_a, submitted.report_id)])
+    return submitted.report_id
 
 
 async def state(db: TenantDb, report_id: uuid.UUID) -> tuple[Report, Job]:

@@ -46,10 +46,9 @@ async def _submit(platform: Platform, n: int) -> list[uuid.UUID]:
     async with tenant_session(platform.sessions, org) as session:
         for i in range(n):
             submitted = await submit_log(
-                session, platform.queue, org_id=org, log_data={"content": f"ERROR boom {i}"},
-                source=None,
-            )  # fmt: skip
-            ids.append(submitted.report.id)
+                session, org_id=org, log_data={"content": f"ERROR boom {i}"}, source=None
+            )
+            ids.append(submitted.report_id)
         await session.commit()
     return ids
 

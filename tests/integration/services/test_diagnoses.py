@@ -25,11 +25,11 @@ pytestmark = pytest.mark.integration
 async def _submit(db: TenantDb, queue: PostgresJobQueue, log_data: dict[str, Any]) -> uuid.UUID:
     async with tenant_session(db.sessions, db.org_a) as session:
         submitted = await submit_log(
-            session, queue, org_id=db.org_a, log_data=log_data, source=None
-        )
-        report = submitted.report
+            session, org_id=db.org_a, log_data=log_data, source=None,
+            max_attempts=queue.max_attempts,
+        )  # fmt: skip
         await session.commit()
-        return report.id
+        return submitted.report_id
 
 
 async def _state(db: TenantDb, report_id: uuid.UUID) -> tuple[Report, Job]:
