@@ -720,7 +720,10 @@ export interface components {
             /** Status Url */
             status_url: string;
         };
-        /** DiagnoseRequest */
+        /**
+         * DiagnoseRequest
+         * @description The original Log Dawg request. Unknown fields are ignored, as they were there.
+         */
         DiagnoseRequest: {
             /**
              * Force Git Pull
@@ -755,6 +758,10 @@ export interface components {
              * Format: uuid
              */
             diagnosis_id: string;
+            /** Diagnosis Result */
+            diagnosis_result?: {
+                [key: string]: unknown;
+            } | null;
             /** Error */
             error: string | null;
             /** Report Url */
@@ -867,7 +874,8 @@ export interface components {
         };
         /**
          * LogData
-         * @description The ``log_data`` of the original Log Dawg API.
+         * @description The ``log_data`` of the original Log Dawg API. As there, fields it does not know are
+         *     ignored and optional fields may be ``null``.
          */
         LogData: {
             /**
@@ -886,8 +894,11 @@ export interface components {
              * @description Where it came from.
              */
             source?: string | null;
-            /** Timestamp */
-            timestamp?: string | null;
+            /**
+             * Timestamp
+             * @description When it happened, stored as sent: an ISO 8601 date-time (2025-06-30T01:24:27Z) or, as older senders send it, seconds since the epoch.
+             */
+            timestamp?: string | number | null;
         };
         /** Me */
         Me: {
