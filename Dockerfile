@@ -1,5 +1,7 @@
-# The API and worker images (targets `api` and `worker`), built by the deploy pipeline with
-# `az acr build --target api|worker`. Dependencies come from uv.lock, exactly.
+# The images of one release: targets `api`, `worker` and `migrator` (the database job), built
+# once per commit by CI (`docker build --target X --build-arg BUILD_SHA=<sha>`), pushed to dev
+# and promoted to prod by digest. Dependencies come from uv.lock, exactly. /readyz reports
+# BUILD_SHA, so the pipeline can tell the new release from the old one.
 FROM python:3.11-slim-bookworm AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
@@ -15,7 +17,8 @@ COPY app app
 COPY worker worker
 RUN uv sync --frozen --no-default-groups && useradd --uid 10001 --no-create-home logdawg
 USER 10001
-ENV PATH=/srv/.venv/bin:$PATH
+ARG BUILD_SHA=unknown
+ENV PATH=/srv/.venv/bin:$PATH LOGDAWG_BUILD_SHA=$BUILD_SHA
 
 FROM base AS api
 EXPOSE 8000
@@ -24,3 +27,7 @@ CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port
 FROM base AS worker
 EXPOSE 8080
 CMD ["python", "-m", "worker"]
+
+FROM base AS migrator
+COPY scripts/migrator.py ./migrator.py
+CMD ["python", "migrator.py"]

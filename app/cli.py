@@ -64,6 +64,11 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     settings = Settings(api_host=args.host, api_port=args.port, data_dir=args.data_dir)
+    try:
+        settings.check_api()
+    except ValueError as exc:
+        print(f"logdawg: error: {exc}", file=sys.stderr)
+        return 2
     app_url, owner_url, embedded = database_urls(settings)
     where = (
         f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app import telemetry
 from app.api import problems, spa
 from app.api.limits import BodySizeLimit, JsonGuard
 from app.api.routes import (
@@ -35,7 +36,9 @@ from app.settings import Settings, get_settings
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
     """Build the API. ``platform`` lets a caller (the tests) hand in adapters it already runs;
     otherwise the lifespan bootstraps them from ``settings`` and closes them on shutdown."""
+    telemetry.configure("logdawg-api")
     settings = settings or (platform.settings if platform else get_settings())
+    settings.check_api()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

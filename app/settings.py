@@ -203,11 +203,6 @@ class Settings(BaseSettings):
         return self
 
     def _check_auth(self) -> None:
-        if self.mode == "multi_tenant" and self.auth_provider == "none":
-            raise ValueError(
-                "LOGDAWG_MODE=multi_tenant needs LOGDAWG_AUTH_PROVIDER=entra (people sign in "
-                "with Entra ID) or dev (the local development issuer, on one machine)"
-            )
         if self.mode == "single_tenant" and self.auth_provider != "none":
             raise ValueError(
                 f"LOGDAWG_AUTH_PROVIDER={self.auth_provider} needs LOGDAWG_MODE=multi_tenant "
@@ -238,6 +233,17 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"LOGDAWG_AUTH_ALLOWED_TENANTS must list tenant ids (GUIDs), got {tenant!r}"
                 )
+        if self.api_key_secret is not None and len(self.api_key_secret.get_secret_value()) < 32:
+            raise ValueError("LOGDAWG_API_KEY_SECRET must be at least 32 characters")
+
+    def check_api(self) -> None:
+        """What the API (not the worker, which signs no one in) also needs; called when it
+        starts, so a missing setting stops it with the setting's name."""
+        if self.mode == "multi_tenant" and self.auth_provider == "none":
+            raise ValueError(
+                "LOGDAWG_MODE=multi_tenant needs LOGDAWG_AUTH_PROVIDER=entra (people sign in "
+                "with Entra ID) or dev (the local development issuer, on one machine)"
+            )
         if (
             self.mode == "multi_tenant"
             and self.secret_backend == "keyvault"  # noqa: S105 - a backend name
@@ -247,8 +253,6 @@ class Settings(BaseSettings):
                 "LOGDAWG_SECRET_BACKEND=keyvault needs LOGDAWG_API_KEY_SECRET (a Key Vault "
                 "reference to the secret API keys are hashed with)"
             )
-        if self.api_key_secret is not None and len(self.api_key_secret.get_secret_value()) < 32:
-            raise ValueError("LOGDAWG_API_KEY_SECRET must be at least 32 characters")
 
     @property
     def allowed_tenants(self) -> tuple[str, ...]:

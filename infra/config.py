@@ -8,7 +8,7 @@ redundancy); the YAML files may override what they document in ``Pulumi.yaml``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -41,6 +41,10 @@ class Profile:
     static_site_sku: Literal["Free", "Standard"]
     keyvault_purge_protection: bool
     log_retention_days: int
+    # Monthly cost budget of the environment's resource group, in the billing currency.
+    monthly_budget: int
+    # Stateful resources (database, vault, bus, registry, logs) refuse deletion by Pulumi.
+    protect_stateful: bool
 
 
 PROFILES: dict[Environment, Profile] = {
@@ -63,6 +67,8 @@ PROFILES: dict[Environment, Profile] = {
         static_site_sku="Free",
         keyvault_purge_protection=False,
         log_retention_days=30,
+        monthly_budget=150,
+        protect_stateful=False,
     ),
     "prod": Profile(
         postgres_sku="Standard_D2ds_v5",
@@ -83,12 +89,14 @@ PROFILES: dict[Environment, Profile] = {
         static_site_sku="Standard",
         keyvault_purge_protection=True,
         log_retention_days=90,
+        monthly_budget=1500,
+        protect_stateful=True,
     ),
 }
-PROFILES["pr"] = PROFILES["dev"]
-
-
-_GUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# A PR stack is dev's profile with a small budget: it lives for days, not months.
+PROFILES["pr"] = replace(PROFILES["dev"], monthly_budget=40)
+_GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_NIL_GUID = "00000000-0000-0000-0000-000000000000"
 
 
 class StackConfig(BaseModel):
@@ -106,28 +114,48 @@ class StackConfig(BaseModel):
     application: str = "log-dawg-cloud"
     image_tag: str = Field(default="latest", pattern=r"^[A-Za-z0-9_.-]{1,128}$")
     vnet_cidr: str = Field(default="10.40.0.0/16", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
-    postgres_admin_object_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    postgres_admin_object_id: str = Field(pattern=_GUID)
     postgres_admin_name: str = Field(min_length=1, max_length=128)
     postgres_admin_type: Literal["Group", "User", "ServicePrincipal"] = "Group"
     postgres_version: Literal["15", "16", "17"] = "16"
     diagnoser: str = "heuristic"
     pr_ttl_days: int = Field(default=7, ge=1, le=30)
-    # Sign-in: the Entra tenant (or ``organizations``) and the app registrations' ids. Plain
-    # configuration: an application id is not a secret.
-    auth_tenant_id: str = Field(
-        pattern=r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|organizations)$"
-    )
-    auth_api_client_id: str = Field(pattern=_GUID)
+    # Sign-in (issue 8): the API validates Entra ID access tokens issued for its own app
+    # registration. Plain identifiers, no secret.
+    auth_client_id: str = Field(pattern=_GUID)
+    # A tenant id, or ``organizations`` for any work account; unset: the deploying tenant.
+    auth_tenant_id: str | None = Field(default=None, pattern=rf"{_GUID[:-1]}|^organizations$")
+    # The SPA's own app registration, handed to browsers by GET /api/v1/auth/config.
     auth_spa_client_id: str | None = Field(default=None, pattern=_GUID)
-    auth_allowed_tenants: str | None = Field(
-        default=None, pattern=rf"^{_GUID[1:-1]}(,{_GUID[1:-1]})*$"
-    )
+    auth_allowed_tenants: tuple[str, ...] = ()
+    alert_emails: tuple[str, ...] = ()
+    monthly_budget: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _pr_stacks_have_numbers(self) -> StackConfig:
         if (self.environment == "pr") != (self.pr_number is not None):
             raise ValueError("only pr-<number> stacks carry a PR number")
         return self
+
+    @model_validator(mode="after")
+    def _no_placeholder_ids(self) -> StackConfig:
+        for key, value in (
+            ("postgresAdminObjectId", self.postgres_admin_object_id),
+            ("authClientId", self.auth_client_id),
+        ):
+            if value == _NIL_GUID:
+                raise ValueError(
+                    f"{key} is the all-zero placeholder; set the real object id with "
+                    f"`pulumi config set {key} <id> --stack {self.stack}`"
+                )
+        for email in self.alert_emails:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+                raise ValueError(f"alertEmails: {email!r} is not an e-mail address")
+        return self
+
+    @property
+    def budget(self) -> int:
+        return self.monthly_budget or self.profile.monthly_budget
 
     @property
     def profile(self) -> Profile:
@@ -165,6 +193,21 @@ def environment_of(stack: str) -> tuple[Environment, int | None]:
     )
 
 
+def _require(config: pulumi.Config, stack: str, key: str, what: str) -> str:
+    value = config.get(key)
+    if not value:
+        raise ValueError(
+            f"missing stack configuration {key} ({what}) for {stack}: "
+            f"run `pulumi config set {key} <value> --stack {stack}` (see README, Deploy to Azure)"
+        )
+    return value
+
+
+def _list(value: str | None) -> list[str]:
+    """A comma-separated config value (``a@x.org,b@x.org``) as a list."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
 def load(stack: str | None = None) -> StackConfig:
     """Read and validate the stack's configuration; a mistake stops the program with the
     key's name before anything is declared."""
@@ -181,17 +224,21 @@ def load(stack: str | None = None) -> StackConfig:
         "owner": config.require("owner"),
         "image_tag": config.get("imageTag") or "latest",
         "vnet_cidr": config.get("vnetCidr") or "10.40.0.0/16",
-        "postgres_admin_object_id": config.require("postgresAdminObjectId"),
+        "postgres_admin_object_id": _require(config, stack, "postgresAdminObjectId",
+                                             "object id of the PostgreSQL admin group"),
         "postgres_admin_name": config.require("postgresAdminName"),
         "postgres_admin_type": config.get("postgresAdminType") or "Group",
         "postgres_version": config.get("postgresVersion") or "16",
         "diagnoser": config.get("diagnoser") or "heuristic",
         "pr_ttl_days": config.get_int("prTtlDays") or 7,
-        "auth_tenant_id": config.require("authTenantId"),
-        "auth_api_client_id": config.require("authApiClientId"),
+        "auth_client_id": _require(config, stack, "authClientId",
+                                   "application (client) id of the API's app registration"),
+        "auth_tenant_id": config.get("authTenantId"),
         "auth_spa_client_id": config.get("authSpaClientId"),
-        "auth_allowed_tenants": config.get("authAllowedTenants"),
-    }
+        "auth_allowed_tenants": tuple(_list(config.get("authAllowedTenants"))),
+        "alert_emails": tuple(_list(config.get("alertEmails"))),
+        "monthly_budget": config.get_int("monthlyBudget"),
+    }  # fmt: skip
     try:
         return StackConfig(**raw)
     except ValidationError as exc:

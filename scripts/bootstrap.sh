@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/start and scripts/test: installs exactly what uv.lock pins into .venv.
 # Needs only Python 3.11+ with venv; uv itself is installed into .tools/ from PyPI.
 set -euo pipefail

@@ -17,6 +17,7 @@ import signal
 import socket
 import uuid
 
+from app import telemetry
 from app.bootstrap import Platform, bootstrap
 from app.git.cache import MemoryCache
 from app.llm.diagnosers import build_diagnoser, config_from_settings
@@ -248,6 +249,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    telemetry.configure("logdawg-worker")
     settings = get_settings()
 
     async def _main() -> None:

@@ -16,7 +16,10 @@ import pulumi_azure_native as az
 
 from infra.components.base import Context, child
 
-API_HEALTH = "/readyz"
+# App Service's health check is liveness: an instance that stops answering is replaced. The
+# pipeline gates deploys on /readyz (this build's SHA and the schema head) instead, so a
+# database blip does not make App Service recycle every instance at once.
+API_HEALTH = "/healthz"
 WORKER_HEALTH = "/healthz"
 WORKER_HEALTH_PORT = "8080"
 API_PORT = "8000"
@@ -51,6 +54,9 @@ class AppsArgs:
     worker_settings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     queue_metric_resource_id: pulumi.Input[str] | None = None
     queue_name: str = "diagnosis-jobs"
+    # What must exist before an app starts: its role assignments (AcrPull to pull its image,
+    # Key Vault Secrets User to resolve its references) and the secrets it references.
+    depends_on: tuple[pulumi.Resource, ...] = ()
 
 
 def _site_config(
@@ -93,9 +99,10 @@ class Apps(pulumi.ComponentResource):
             args, args.api_identity, "logdawg-api", API_HEALTH,
             {**args.api_settings, "WEBSITES_PORT": API_PORT}, profile.app_instances,
         )  # fmt: skip
-        # With a staging slot, the pipeline deploys images by slot swap; Pulumi must not
-        # undo a swap by resetting the production image.
-        swapped = ["siteConfig.linuxFxVersion"] if profile.api_staging_slot else []
+        # Pulumi sets an app's image when it creates the app; from then on the pipeline rolls
+        # images out (after the database job, through the staging slot in prod), so an
+        # `up` never repoints a running app, and never undoes a swap.
+        swapped = ["siteConfig.linuxFxVersion"]
         self.api = self._app(
             f"{name}-api", ctx, args, self.api_plan, args.api_identity, api_config,
             ignore_changes=swapped,
@@ -110,7 +117,7 @@ class Apps(pulumi.ComponentResource):
         )
         self.worker = self._app(
             f"{name}-worker", ctx, args, self.worker_plan, args.worker_identity, worker_config,
-            public=False,
+            public=False, ignore_changes=swapped,
         )  # fmt: skip
         self.staging: az.web.WebAppSlot | None = None
         if profile.api_staging_slot:
@@ -131,11 +138,16 @@ class Apps(pulumi.ComponentResource):
                 ),
                 site_config=api_config,
                 tags=ctx.tags,
-                opts=child(self.api, ignore_changes=swapped),
+                opts=child(self.api, ignore_changes=swapped, depends_on=list(args.depends_on)),
             )
         if profile.worker_autoscale and args.queue_metric_resource_id is not None:
             self.autoscale = self._autoscale(f"{name}-worker-autoscale", ctx, args)
         self.api_url = pulumi.Output.concat("https://", self.api.default_host_name)
+        self.staging_url: pulumi.Output[str] = (
+            pulumi.Output.concat("https://", self.staging.default_host_name)
+            if self.staging is not None
+            else pulumi.Output.from_input("")
+        )
         self.register_outputs({"api_url": self.api_url})
 
     def _plan(self, name: str, ctx: Context) -> az.web.AppServicePlan:
@@ -193,7 +205,7 @@ class Apps(pulumi.ComponentResource):
             public_network_access="Enabled" if public else "Disabled",
             site_config=config,
             tags=ctx.tags,
-            opts=child(self, ignore_changes=ignore_changes or []),
+            opts=child(self, ignore_changes=ignore_changes or [], depends_on=list(args.depends_on)),
         )
         # No FTP, no basic-auth publishing: deployments authenticate with Entra ID.
         az.web.WebAppFtpAllowed(

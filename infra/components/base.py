@@ -80,3 +80,8 @@ class Context:
 
 def child(parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(parent=parent, **extra)  # type: ignore[arg-type]
+
+
+def stateful(parent: pulumi.Resource, ctx: Context, **extra: object) -> pulumi.ResourceOptions:
+    """Options of a resource that holds data: Pulumi refuses to delete it in prod."""
+    return child(parent, protect=ctx.cfg.profile.protect_stateful, **extra)

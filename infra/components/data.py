@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as az
 
-from infra.components.base import Context, child
+from infra.components.base import Context, child, stateful
 from infra.components.network import Network
 
 QUEUE = "diagnosis-jobs"
@@ -22,6 +22,15 @@ class DataArgs:
     network: Network
 
 
+@dataclass(frozen=True)
+class Principal:
+    """An Entra ID principal by object id, as the server's administrator list takes it."""
+
+    object_id: pulumi.Input[str]
+    name: pulumi.Input[str]
+    type: str
+
+
 class Observability(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: Context, opts: pulumi.ResourceOptions | None = None):
         super().__init__("logdawg:infra:Observability", name, None, opts)
@@ -32,7 +41,7 @@ class Observability(pulumi.ComponentResource):
             sku=az.operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
             retention_in_days=ctx.cfg.profile.log_retention_days,
             tags=ctx.tags,
-            opts=child(self),
+            opts=stateful(self, ctx),
         )
         self.insights = az.applicationinsights.Component(
             f"{name}-insights",
@@ -51,7 +60,13 @@ class Observability(pulumi.ComponentResource):
 class Database(pulumi.ComponentResource):
     """PostgreSQL Flexible Server: private endpoint only, Entra ID authentication only."""
 
-    def __init__(self, name: str, args: DataArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: DataArgs,
+        migrator: Principal,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("logdawg:infra:Database", name, None, opts)
         ctx, profile = args.ctx, args.ctx.cfg.profile
         self.server = az.dbforpostgresql.Server(
@@ -78,8 +93,12 @@ class Database(pulumi.ComponentResource):
                 tenant_id=ctx.tenant_id,
             ),
             tags=ctx.tags,
-            opts=child(self),
+            opts=stateful(self, ctx),
         )
+        # The server accepts one change at a time ("ServerIsBusy"): its children are created
+        # one after another. Two administrators: the people's group (break-glass, from config)
+        # and the migrator identity, which runs the database job. The apps' identities are not
+        # administrators: they sign in as the principals the job creates.
         self.admin = az.dbforpostgresql.Administrator(
             f"{name}-entra-admin",
             resource_group_name=ctx.resource_group_name,
@@ -90,6 +109,16 @@ class Database(pulumi.ComponentResource):
             tenant_id=ctx.tenant_id,
             opts=child(self.server),
         )
+        self.migrator_admin = az.dbforpostgresql.Administrator(
+            f"{name}-migrator-admin",
+            resource_group_name=ctx.resource_group_name,
+            server_name=self.server.name,
+            object_id=migrator.object_id,
+            principal_name=migrator.name,
+            principal_type=migrator.type,
+            tenant_id=ctx.tenant_id,
+            opts=child(self.server, depends_on=[self.admin]),
+        )
         self.database = az.dbforpostgresql.Database(
             f"{name}-db",
             resource_group_name=ctx.resource_group_name,
@@ -97,11 +126,11 @@ class Database(pulumi.ComponentResource):
             database_name=DATABASE,
             charset="UTF8",
             collation="en_US.utf8",
-            opts=child(self.server),
+            opts=stateful(self.server, ctx, depends_on=[self.migrator_admin]),
         )
         self.endpoint = args.network.private_endpoint(
             f"{name}-server", ctx, target_id=self.server.id, group="postgresqlServer",
-            zone="postgres", parent=self,
+            zone="postgres", parent=self, depends_on=[self.database],
         )  # fmt: skip
         self.host = self.server.fully_qualified_domain_name
         self.register_outputs({"host": self.host})
@@ -131,9 +160,13 @@ class Vault(pulumi.ComponentResource):
                 network_acls=az.keyvault.NetworkRuleSetArgs(
                     default_action="Deny", bypass="AzureServices"
                 ),
+                # Nothing but the apps reads this vault: no ARM template, VM or disk access.
+                enabled_for_template_deployment=False,
+                enabled_for_deployment=False,
+                enabled_for_disk_encryption=False,
             ),
             tags=ctx.tags,
-            opts=child(self),
+            opts=stateful(self, ctx),
         )
         self.kek = az.keyvault.Key(
             f"{name}-kek",
@@ -144,7 +177,7 @@ class Vault(pulumi.ComponentResource):
                 kty="RSA", key_size=3072, key_ops=["wrapKey", "unwrapKey"]
             ),
             tags=ctx.tags,
-            opts=child(self.vault),
+            opts=stateful(self.vault, ctx),
         )
         self.endpoint = args.network.private_endpoint(
             f"{name}-kv", ctx, target_id=self.vault.id, group="vault", zone="vault", parent=self
@@ -192,7 +225,7 @@ class Messaging(pulumi.ComponentResource):
             minimum_tls_version="1.2",
             public_network_access="Disabled" if profile.servicebus_private else "Enabled",
             tags=ctx.tags,
-            opts=child(self),
+            opts=stateful(self, ctx),
         )
         # Peek-lock settings the worker relies on: a lock longer than one diagnosis, a bounded
         # number of deliveries before dead-lettering, duplicate detection on the message id
@@ -208,7 +241,7 @@ class Messaging(pulumi.ComponentResource):
             requires_duplicate_detection=True,
             duplicate_detection_history_time_window="PT1H",
             default_message_time_to_live="P7D",
-            opts=child(self.namespace),
+            opts=stateful(self.namespace, ctx),
         )
         if profile.servicebus_private:
             args.network.private_endpoint(
@@ -233,7 +266,7 @@ class Registry(pulumi.ComponentResource):
             admin_user_enabled=False,
             anonymous_pull_enabled=False,
             tags=ctx.tags,
-            opts=child(self),
+            opts=stateful(self, ctx),
         )
         self.login_server = self.registry.login_server
         self.register_outputs({"login_server": self.login_server})

@@ -1,5 +1,6 @@
-"""The virtual network: an App Service integration subnet, a private-endpoint subnet, and a
-private DNS zone (linked to the VNet) for every kind of private endpoint in use."""
+"""The virtual network: an App Service integration subnet, a private-endpoint subnet, a subnet
+for the Container Apps environment that runs the one-off database job, and a private DNS zone
+(linked to the VNet) for every kind of private endpoint in use."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ class Network(pulumi.ComponentResource):
         super().__init__("logdawg:infra:Network", name, None, opts)
         ctx = args.ctx
         cidr = ipaddress.ip_network(ctx.cfg.vnet_cidr)
-        app_cidr, endpoints_cidr = (str(s) for s in list(cidr.subnets(new_prefix=24))[:2])
+        app_cidr, endpoints_cidr, jobs_cidr = (
+            str(s) for s in list(cidr.subnets(new_prefix=24))[:3]
+        )
         self.vnet = az.network.VirtualNetwork(
             f"{name}-vnet",
             resource_group_name=ctx.resource_group_name,
@@ -59,6 +62,21 @@ class Network(pulumi.ComponentResource):
             private_endpoint_network_policies="Disabled",
             default_outbound_access=False,
             opts=child(self, depends_on=[self.app_subnet]),
+        )
+        # A workload-profiles Container Apps environment needs a subnet of its own, delegated
+        # to Microsoft.App/environments (at least a /27).
+        self.jobs_subnet = az.network.Subnet(
+            f"{name}-jobs",
+            resource_group_name=ctx.resource_group_name,
+            virtual_network_name=self.vnet.name,
+            address_prefix=jobs_cidr,
+            delegations=[
+                az.network.DelegationArgs(
+                    name="containerapps", service_name="Microsoft.App/environments"
+                )
+            ],
+            default_outbound_access=False,
+            opts=child(self, depends_on=[self.endpoint_subnet]),
         )
         self.zones: dict[str, az.privatedns.PrivateZone] = {}
         for key in args.zones:
@@ -92,6 +110,7 @@ class Network(pulumi.ComponentResource):
         group: str,
         zone: str,
         parent: pulumi.Resource,
+        depends_on: list[pulumi.Resource] | None = None,
     ) -> az.network.PrivateEndpoint:
         """A private endpoint for ``target_id`` in the endpoint subnet, registered in its zone."""
         endpoint = az.network.PrivateEndpoint(
@@ -105,7 +124,7 @@ class Network(pulumi.ComponentResource):
                 )
             ],
             tags=ctx.tags,
-            opts=child(parent),
+            opts=child(parent, depends_on=depends_on or []),
         )
         az.network.PrivateDnsZoneGroup(
             f"{name}-pe-dns",

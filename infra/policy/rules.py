@@ -63,7 +63,31 @@ def _vault(type_: str, props: Props) -> list[str]:
         problems.append("Key Vault must not be reachable from the public network")
     if p.get("enableSoftDelete") is False:
         problems.append("Key Vault soft delete must stay on")
+    for key, what in (
+        ("enabledForTemplateDeployment", "ARM template deployments"),
+        ("enabledForDeployment", "virtual machines"),
+        ("enabledForDiskEncryption", "disk encryption"),
+    ):
+        if p.get(key) is True:
+            problems.append(f"Key Vault must not release secrets to {what}")
     return problems
+
+
+# Azure's documented private DNS zones for the private-link sub-resources this platform uses.
+PRIVATE_DNS_ZONES = frozenset(
+    {
+        "privatelink.postgres.database.azure.com",
+        "privatelink.vaultcore.azure.net",
+        "privatelink.servicebus.windows.net",
+    }
+)
+
+
+def _private_zone(type_: str, props: Props) -> list[str]:
+    name = props.get("privateZoneName")
+    if name not in PRIVATE_DNS_ZONES:
+        return [f"private DNS zone {name!r} is not one Azure's private endpoints register in"]
+    return []
 
 
 def _servicebus(type_: str, props: Props) -> list[str]:
@@ -139,6 +163,8 @@ RULES: tuple[Rule, ...] = (
          _publishing),
     Rule("least-privilege-rbac", "Role assignments: service principals, resource scope.",
          ("azure-native:authorization:RoleAssignment",), _role_assignment),
+    Rule("private-dns-zone-names", "Private DNS zones carry the names Azure documents.",
+         ("azure-native:privatedns:PrivateZone",), _private_zone),
 )  # fmt: skip
 
 

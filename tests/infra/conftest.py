@@ -45,6 +45,10 @@ class Stack:
     name: str
     resources: list[Declared] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Names of the resources declared with ``protect=True``.
+    protected: set[str] = field(default_factory=set)
+    # Resource name -> names of the resources it explicitly depends on.
+    depends_on: dict[str, set[str]] = field(default_factory=dict)
 
     def of(self, type_: str) -> list[Declared]:
         return [r for r in self.resources if r.type == type_]
@@ -92,6 +96,9 @@ def _computed(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
             "IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/"
         },
         "azure-native:web:StaticSite": {"defaultHostname": f"{short}.azurestaticapps.net"},
+        "azure-native:web:WebAppSlot": {
+            "defaultHostName": f"{inputs.get('name', short)}-staging.azurewebsites.net"
+        },
         "random:index/randomString:RandomString": {"result": "q7x2k"},
     }.get(type_, {})
 
@@ -107,7 +114,7 @@ class Recorder(pulumi.runtime.Mocks):
         )
         self.stack.resources.append(Declared(args.typ, args.name, inputs, resource_id))
         explicit = ("name", "namespaceName", "vaultName", "serverName", "registryName", "keyName",
-                    "queueName", "databaseName", "privateZoneName")  # fmt: skip
+                    "queueName", "databaseName", "privateZoneName", "jobName")  # fmt: skip
         if args.typ.endswith(":ResourceGroup"):
             explicit = ("resourceGroupName",)
         name = next((inputs[k] for k in explicit if inputs.get(k)), args.name)
@@ -133,23 +140,29 @@ class Recorder(pulumi.runtime.Mocks):
         return {}
 
 
-SIGN_IN_CONFIG = {
-    f"{PROJECT}:authTenantId": "3c1f6a0e-8d2b-4f57-b9a1-6e0d4c7f2a90",
-    f"{PROJECT}:authApiClientId": "5f1c9a52-3d0b-4b8e-9a55-0f6f0d3c2b11",
+# What the one-time setup adds to each environment's YAML (README, "Deploy to Azure").
+SETUP = {
+    "logdawg-cloud:postgresAdminObjectId": "0b3c8a52-5d1e-4c55-9f3e-6a8c2f1d7e90",
+    "logdawg-cloud:authClientId": "6e1f4a2b-9c3d-4e5f-8a7b-1c2d3e4f5a6b",
+    "logdawg-cloud:alertEmails": "oncall@example.org,platform@example.org",
 }
 
 
-def stack_config(stack: str) -> dict[str, str]:
-    """The stack's YAML (pr-N stacks start from dev's, as the PR workflow copies it)."""
+def stack_config(stack: str, *, setup: bool = True) -> dict[str, str]:
+    """The stack's YAML (pr-N stacks start from dev's, as the PR workflow copies it), plus
+    the per-environment ids the one-time setup sets."""
     source = "dev" if stack.startswith("pr-") else stack
     data = yaml.safe_load((ROOT / f"Pulumi.{source}.yaml").read_text())
-    # The app registrations are each team's own (README: "Deploy to Azure"), set with
-    # `pulumi config set`; the tests stand in a tenant and an app id of their own.
-    return {**SIGN_IN_CONFIG, **{k: str(v) for k, v in data["config"].items()}}
+    config = {k: str(v) for k, v in data["config"].items()}
+    return (SETUP | config) if setup else config
+
+
+_ACTIVE: dict[str, Stack] = {}
 
 
 def run_stack(stack: str, config: dict[str, str] | None = None) -> Stack:
     result = Stack(stack)
+    _ACTIVE["stack"] = result
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     # Pulumi's mock monitor answers on the loop's executor threads and makes an event loop in
@@ -170,8 +183,25 @@ def run_stack(stack: str, config: dict[str, str] | None = None) -> Stack:
     pulumi.export = lambda name, value: exported.__setitem__(name, value)  # type: ignore[assignment]
     try:
 
+        def record_protection(
+            args: pulumi.ResourceTransformationArgs,
+        ) -> pulumi.ResourceTransformationResult | None:
+            # Pulumi keeps stack transformations of earlier runs in this process: record only
+            # while this run is the active one.
+            if _ACTIVE.get("stack") is not result or not args.opts:
+                return None
+            if args.opts.protect:
+                result.protected.add(args.name)
+            depends = args.opts.depends_on
+            if isinstance(depends, list) and depends:
+                result.depends_on[args.name] = {
+                    d.pulumi_resource_name for d in depends if isinstance(d, pulumi.Resource)
+                }
+            return None
+
         @pulumi.runtime.test  # type: ignore[misc]
         def program() -> pulumi.Output[Any]:
+            pulumi.runtime.register_stack_transformation(record_protection)
             build(load(stack), Deployer(SUBSCRIPTION, TENANT))
             return pulumi.Output.all(**exported).apply(result.outputs.update)
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from infra.components.base import ROLES
 from infra.policy.rules import violations
 from tests.infra.conftest import Stack, run_stack, stack_config
 
@@ -105,35 +104,6 @@ def test_no_secret_in_clear_text_in_settings_or_outputs(
         "activeDirectoryAuth": "Enabled",
         "passwordAuth": "Disabled",
         "tenantId": server["authConfig"]["tenantId"],
-    }
-
-
-@pytest.mark.parametrize("name", ENVIRONMENTS)
-def test_rbac_roles_are_scoped_to_the_right_identities(stacks: dict[str, Stack], name: str) -> None:
-    stack = stacks[name]
-    principals = {
-        "principal-id-api": "api",
-        "principal-id-worker": "worker",
-    }
-    granted: dict[str, set[tuple[str, str]]] = {"api": set(), "worker": set()}
-    guid_to_role = {v: k for k, v in ROLES.items()}
-    for assignment in stack.of("azure-native:authorization:RoleAssignment"):
-        inputs = assignment.inputs
-        assert inputs["principalType"] == "ServicePrincipal"
-        role = guid_to_role[inputs["roleDefinitionId"].rsplit("/", 1)[-1]]
-        scope_type = stack.by_id(inputs["scope"]).type
-        granted[principals[inputs["principalId"]]].add((role, scope_type))
-    common = {
-        ("AcrPull", "azure-native:containerregistry:Registry"),
-        ("Key Vault Secrets User", "azure-native:keyvault:Vault"),
-        ("Key Vault Crypto User", "azure-native:keyvault:Key"),
-        ("Monitoring Metrics Publisher", "azure-native:applicationinsights:Component"),
-    }
-    assert granted["api"] == common | {
-        ("Azure Service Bus Data Sender", "azure-native:servicebus:Queue")
-    }
-    assert granted["worker"] == common | {
-        ("Azure Service Bus Data Receiver", "azure-native:servicebus:Queue")
     }
 
 
@@ -284,12 +254,29 @@ def test_bad_configuration_stops_before_anything_is_declared() -> None:
         run_stack("dev", missing)
 
 
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_the_committed_yaml_needs_the_one_time_setup_and_says_how(name: str) -> None:
+    as_committed = stack_config(name, setup=False)
+    assert not any(v == "00000000-0000-0000-0000-000000000000" for v in as_committed.values())
+    with pytest.raises(ValueError, match=r"pulumi config set postgresAdminObjectId <value>"):
+        run_stack(name, as_committed)
+    placeholder = stack_config(name) | {
+        "logdawg-cloud:postgresAdminObjectId": "00000000-0000-0000-0000-000000000000"
+    }
+    with pytest.raises(ValueError, match="all-zero placeholder"):
+        run_stack(name, placeholder)
+    no_client = {k: v for k, v in stack_config(name).items() if not k.endswith(":authClientId")}
+    with pytest.raises(ValueError, match="authClientId"):
+        run_stack(name, no_client)
+
+
 @pytest.mark.parametrize("name", ENVIRONMENTS)
 def test_the_app_accepts_the_settings_the_stack_gives_it(
     stacks: dict[str, Stack], name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.settings import Settings
 
+    apis = 0
     for app in stacks[name].of(WEB_APP):
         with monkeypatch.context() as env:
             for key in [k for k in os.environ if k.startswith("LOGDAWG_")]:
@@ -305,3 +292,12 @@ def test_the_app_accepts_the_settings_the_stack_gives_it(
         assert settings.database_host == stacks[name].outputs["database_host"]
         assert settings.mode == "multi_tenant"
         assert not settings.uses_embedded_database
+        apis += _settings(app)["LOGDAWG_ROLE"] == "api"
+        if _settings(app)["LOGDAWG_ROLE"] == "api":
+            # The API signs people in with Entra ID and hashes API keys with a vault secret.
+            settings.check_api()
+            assert settings.auth_provider == "entra"
+            assert settings.auth_client_id == stack_config(name)["logdawg-cloud:authClientId"]
+            assert settings.api_key_secret is not None
+            assert settings.api_key_secret.get_secret_value().startswith("@Microsoft.KeyVault(")
+    assert apis == 1

@@ -575,7 +575,8 @@ export interface paths {
         };
         /**
          * Readyz
-         * @description Readiness: the database answers and its schema is at this build's head revision.
+         * @description Readiness: the database answers and its schema is at this build's head revision. The
+         *     body names the build, so a deploy can tell that the new release, not the old, is ready.
          */
         get: operations["readyz_readyz_get"];
         put?: never;

@@ -1,0 +1,73 @@
+"""The pipeline's files keep the promises the README makes about them."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    return data
+
+
+def test_pr_stacks_can_copy_devs_configuration_verbatim() -> None:
+    text = (ROOT / "Pulumi.dev.yaml").read_text()
+    assert "secure:" not in text and "encryptedkey" not in text and "encryptionsalt" not in text
+
+
+def test_the_policy_pack_runs_in_its_own_pinned_virtualenv() -> None:
+    project = _load(ROOT / "infra/policy/PulumiPolicy.yaml")
+    assert project["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    locked = {p["name"]: p["version"] for p in lock["package"]}
+    for line in (ROOT / "infra/policy/requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            assert locked[name] == version, (name, version, locked[name])
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[p.name for p in WORKFLOWS])
+def test_workflows_pin_actions_by_sha_and_grant_least_privilege(path: Path) -> None:
+    workflow = _load(path)
+    assert workflow["permissions"] == {}, "default token permissions must be none"
+    for name, job in workflow["jobs"].items():
+        permissions = job["permissions"]
+        assert permissions.get("contents") == "read", name
+        assert set(permissions.values()) <= {"read", "write"}
+        writes = {k for k, v in permissions.items() if v == "write"}
+        assert writes <= {"id-token", "pull-requests"}, (name, writes)
+        if "id-token" in writes:
+            assert job.get("environment"), f"{name}: cloud credentials only through an environment"
+    uses = re.findall(r"uses:\s*(\S+)(.*)", path.read_text())
+    assert uses
+    for action, comment in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
+        assert re.search(r"# v\d+\.\d+\.\d+", comment), f"{action}: name the release it pins"
+
+
+def test_each_environment_signs_in_with_its_own_identity_and_state() -> None:
+    jobs = _load(ROOT / ".github/workflows/pipeline.yml")["jobs"]
+    expected = {"preview": "preview", "pr-stack": "pr", "deploy-dev": "dev", "deploy-prod": "prod"}
+    for job, environment in expected.items():
+        assert jobs[job]["environment"] == environment
+        assert jobs[job]["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}"
+    assert jobs["deploy-dev"]["env"]["PULUMI_BACKEND_URL"] == "azblob://state-dev"
+    assert jobs["deploy-prod"]["env"]["PULUMI_BACKEND_URL"] == "azblob://state-prod"
+    assert jobs["pr-stack"]["env"]["PULUMI_BACKEND_URL"] == "azblob://state-pr"
+    fork_guard = "github.event.pull_request.head.repo.full_name == github.repository"
+    for job in ("preview", "pr-stack"):
+        assert fork_guard in jobs[job]["if"]
+    prod_steps = jobs["deploy-prod"]["steps"]
+    assert any(s.get("env", {}).get("PROMOTE_FROM") for s in prod_steps), (
+        "prod promotes, never builds"
+    )
+    assert not any("download-artifact" in s.get("uses", "") for s in prod_steps)
