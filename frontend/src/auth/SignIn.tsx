@@ -125,7 +125,22 @@ function Signed({
     [queryClient],
   );
   if (me.isPending) return <Loading label="Signing in" />;
-  if (me.isError) return <ErrorState error={me.error} />;
+  if (me.isError) {
+    // An expired or refused sign-in: offer a fresh one rather than a dead end.
+    if (me.error instanceof ApiError && me.error.status === 401 && signOut) {
+      return (
+        <main className="centered">
+          <ErrorState error={me.error} />
+          <p>
+            <button type="button" onClick={signOut}>
+              Sign in again
+            </button>
+          </p>
+        </main>
+      );
+    }
+    return <ErrorState error={me.error} />;
+  }
   if (config.mode === "multi_tenant" && window.location.pathname === ACCEPT_PATH) {
     return <AcceptInvitation onJoined={selectOrg} />;
   }
