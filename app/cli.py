@@ -9,20 +9,24 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from pydantic import ValidationError
 
 from app import cli_diagnose
-from app.api import spa as spa_module
-from app.bootstrap import database_urls, ensure_local_org
-from app.db import migrate
-from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+# The platform commands import the web client, the database layer and settings where they
+# run: ``logdawg diagnose`` pays for none of them.
 
 SAMPLE = Path("tests/data/logs/malloc-craft-error.json")
 
 
 def _wait_ready(url: str, procs: dict[str, subprocess.Popen[bytes]], timeout_s: float = 60) -> None:
+    import httpx
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for name, proc in procs.items():
@@ -63,6 +67,11 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from app.api import spa as spa_module
+    from app.bootstrap import database_urls, ensure_local_org
+    from app.db import migrate
+    from app.settings import Settings
+
     settings = Settings(api_host=args.host, api_port=args.port, data_dir=args.data_dir)
     try:
         settings.check_api()
@@ -138,6 +147,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.bootstrap import database_urls
+    from app.db import migrate
+    from app.settings import Settings
+
     settings = Settings()
     _, owner_url, _ = database_urls(settings)
     if args.direction == "up":

@@ -16,15 +16,13 @@ from urllib.parse import unquote, urlsplit
 from pydantic import ValidationError
 
 from app.analysis.engine import EngineResult, RepoContext, SourceError, diagnose
-from app.analysis.markdown import render_markdown
 from app.analysis.report import DiagnosisReport
 from app.analysis.sources import GitCheckoutSource, ProviderSource
-from app.db.models import Provider
-from app.git.cache import MemoryCache, ScopedMemoryCache
-from app.git.factory import provider_for
-from app.git.types import GitProviderError, RepoRef
-from app.llm.diagnosers import build_diagnoser, config_from_settings
-from app.settings import Settings
+from app.git.types import GitProviderError, Provider, RepoRef
+
+# Imported where they are used, so that a diagnosis of a local checkout with the heuristic
+# diagnoser loads neither the HTTP clients nor the settings: the provider clients, the
+# model diagnosers, markdown rendering.
 
 MAX_LOG_BYTES = 5 * 1024 * 1024
 
@@ -126,6 +124,8 @@ def render_text(report: DiagnosisReport) -> str:
             f"  culprit     {path}:{culprit.line}"
             + (f" in {culprit.function}" if culprit.function else "")
         )
+        if report.selection_reason:
+            lines.append(f"  why         {report.selection_reason}")
     if report.commit is not None:
         lines.append(f"  commit      {report.commit.sha[:12]} ({report.commit.source})")
     lines += ["", "Root cause:", f"  {report.root_cause}", "", "Recommendations:"]
@@ -145,30 +145,46 @@ def render_text(report: DiagnosisReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _diagnoser() -> Any:
+    """The model diagnoser the settings ask for; None (the heuristic) without reading the
+    settings module when no ``LOGDAWG_DIAGNOSER`` is set."""
+    chosen = [v for k, v in os.environ.items() if k.upper() == "LOGDAWG_DIAGNOSER"]
+    if all(v.strip().lower() in ("", "heuristic") for v in chosen):
+        return None
+    from app.llm.diagnosers import build_diagnoser, config_from_settings
+    from app.settings import Settings
+
+    model = config_from_settings(Settings())
+    return build_diagnoser(model) if model is not None else None
+
+
 async def _run(
     log_data: dict[str, Any], target: RepoContext | RepoRef | None, ref: str | None
 ) -> EngineResult:
     repo = await _provider_context(target, ref) if isinstance(target, RepoRef) else target
     try:
-        if repo is not None:
-            # The repository the user named must be readable, and a ref asked for by name
-            # must exist: an error here, not a limitation in the report.
-            await repo.source.resolve(repo.ref or repo.default_branch)
-        model = config_from_settings(Settings())
-        diagnoser = build_diagnoser(model) if model is not None else None
-        return await diagnose(log_data, repo=repo, diagnoser=diagnoser)
+        # ``strict``: the repository the user named must be readable and a ref asked for
+        # must exist — an error, not a limitation in the report. The engine resolves the ref
+        # itself, once.
+        return await diagnose(log_data, repo=repo, diagnoser=_diagnoser())
     finally:
         if repo is not None and isinstance(repo.source, ProviderSource):
             await repo.source.aclose()
 
 
 async def _provider_context(repo: RepoRef, ref: str | None) -> RepoContext:
+    from app.git.cache import DiskCache, user_cache_dir
+    from app.git.factory import provider_for
+    from app.settings import Settings
+
     try:
         provider = await provider_for(
             repo,
             provider_token(repo),
             Settings(mode="single_tenant"),
-            cache=ScopedMemoryCache(MemoryCache(), "cli"),
+            # Answers addressed by a commit SHA stay valid for good: kept between runs, so a
+            # second diagnosis of the repository costs one conditional request.
+            cache=DiskCache(user_cache_dir() / "git"),
             cache_scope=repo.label,
         )
     except GitProviderError as exc:
@@ -178,6 +194,7 @@ async def _provider_context(repo: RepoRef, ref: str | None) -> RepoContext:
         default_branch=repo.default_branch,
         ref=ref,
         name=repo.label,
+        strict=True,
     )
 
 
@@ -197,7 +214,9 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             say(f"reading {repo.label} through its API")
         elif args.repo:
             source, branch = _repository(args.repo)
-            repo = RepoContext(source=source, default_branch=branch, ref=args.ref, name=args.repo)
+            repo = RepoContext(
+                source=source, default_branch=branch, ref=args.ref, name=args.repo, strict=True
+            )
             say(f"reading {args.repo} at {args.ref or 'the commit the log names, else ' + branch}")
         elif args.ref:
             raise UsageError("--ref needs --repo")
@@ -218,6 +237,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     elif args.format == "markdown":
+        from app.analysis.markdown import render_markdown
+
         sys.stdout.write(render_markdown(report))
     else:
         sys.stdout.write(render_text(report))

@@ -24,6 +24,7 @@ from app.api.routes import (
     repository_checks,
     retention,
     stats,
+    webhook_principals,
 )
 from app.auth import dev_issuer
 from app.auth.authenticate import Authentication
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(access.router)
     app.include_router(api_keys.router)
     app.include_router(ingest.router)
+    app.include_router(webhook_principals.router)
     app.include_router(logs.router)
     app.include_router(reports.router)
     app.include_router(repositories.router)

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     auth_authority: str = "https://login.microsoftonline.com"
     # The delegated scope the API exposes; a token without it is refused.
     auth_scope: str = Field(default="access_as_user", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    # The API's app role a service principal needs to send alerts (secure webhooks).
+    auth_ingest_role: str = Field(default="Logdawg.Ingest", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     # The SPA's app registration, handed to the browser by GET /api/v1/auth/config.
     auth_spa_client_id: str | None = None
     auth_leeway_s: float = Field(default=60.0, ge=0, le=300)

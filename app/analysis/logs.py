@@ -77,6 +77,7 @@ _ERROR_MESSAGE_KEYS = {
     "reason",
 }
 _TRACE_KEYS = {
+    "rawstack",
     "stacktrace",
     "stack",
     "traceback",
@@ -178,6 +179,20 @@ _SYSLOG_5424 = re.compile(
 _SYSLOG_3164 = re.compile(
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<time>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}) (?P<host>\S+) "
     r"(?P<app>[\w./-]+)(?:\[(?P<proc>\d+)\])?: (?P<msg>.*)$"
+)
+# journalctl -o short-iso / short-precise and rsyslog's RFC 3339 file format.
+_SYSLOG_ISO = re.compile(
+    r"^(?P<time>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})) "
+    r"(?P<host>\S+) (?P<app>[\w./-]+)(?:\[(?P<proc>\d+)\])?: (?P<msg>.*)$"
+)
+# The CRI log format (containerd, CRI-O: /var/log/pods/...): time, stream, F(ull) or P(artial).
+_CRI_LINE = re.compile(
+    r"^(?P<time>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) "
+    r"(?P<stream>stdout|stderr) (?P<tag>[FP])(?: (?P<msg>.*))?$"
+)
+# ``docker logs --timestamps`` / ``kubectl logs --timestamps``: an RFC 3339 time and a space.
+_DOCKER_TIME = re.compile(
+    r"^(?P<time>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6,9}(?:Z|[+-]\d{2}:\d{2})) (?P<msg>.*)$"
 )
 _SYSLOG_SEVERITY = ["fatal", "critical", "critical", "error", "warning", "info", "info", "debug"]
 
@@ -342,6 +357,11 @@ def _app_insights_frames(obj: Any) -> list[StackFrame]:
             line = item.get("line")
             assembly = item.get("assembly")
             language = language_of(file) or "csharp"
+            if file and method and "/" not in file and "\\" not in file and "." in method:
+                # The Java SDK sends the bare file name; the class's package is its path.
+                package = method.split("$", 1)[0].rsplit(".", 2)[0]
+                if language in ("java", "kotlin", "scala", "groovy") and "." in package:
+                    file = f"{package.replace('.', '/')}/{file}"
             frames.append(
                 StackFrame(
                     file=file,
@@ -416,24 +436,50 @@ def _json_lines(text: str) -> list[dict[str, Any]] | None:
 # --- text ------------------------------------------------------------------------------------
 
 
-def _read_text(text: str, reading: _Reading) -> None:
-    lines = text.splitlines()
-    for line in lines[:50_000]:
-        line = line[:4000]
-        if not line.strip():
-            continue
-        reading.lines.append(line)
-        level = None
-        if m := _SYSLOG_5424.match(line) or _SYSLOG_3164.match(line):
-            if m["pri"]:
-                level = _SYSLOG_SEVERITY[int(m["pri"]) % 8]
+def _unprefixed(lines: list[str], reading: _Reading) -> list[tuple[str, str | None]]:
+    """Each line without the prefix its log platform put on it (CRI/containerd, ``docker logs
+    -t``, syslog and journald), with the syslog level when the prefix had one: a multi-line
+    trace whose every line carries a prefix reads as the trace the program printed. CRI
+    partial lines (``P``) are joined to the line they continue."""
+    out: list[tuple[str, str | None]] = []
+    partial = ""
+    for line in lines:
+        if m := _CRI_LINE.match(line):
+            reading.timestamp = reading.timestamp or m["time"]
+            if reading.format == "text":
+                reading.format = "cri"
+            if m["stream"] == "stderr":
+                reading.fields.setdefault("stream", "stderr")
+            if m["tag"] == "P":
+                partial += m["msg"] or ""
+                continue
+            out.append((partial + (m["msg"] or ""), None))
+            partial = ""
+        elif m := _SYSLOG_5424.match(line) or _SYSLOG_3164.match(line) or _SYSLOG_ISO.match(line):
+            pri = m.groupdict().get("pri")
             reading.service = reading.service or m["app"]
             reading.timestamp = reading.timestamp or m["time"]
             if reading.format == "text":
                 reading.format = "syslog"
-            body = m["msg"]
-            level = _text_level(body) or level
-        elif m := _ALB_LINE.match(line):
+            out.append((m["msg"], _SYSLOG_SEVERITY[int(pri) % 8] if pri else None))
+        elif m := _DOCKER_TIME.match(line):
+            reading.timestamp = reading.timestamp or m["time"]
+            out.append((m["msg"], None))
+        else:
+            out.append((line, None))
+    if partial:
+        out.append((partial, None))
+    return out
+
+
+def _read_text(text: str, reading: _Reading) -> None:
+    lines = [line[:4000] for line in text.splitlines()[:50_000]]
+    for line, prefix_level in _unprefixed(lines, reading):
+        if not line.strip():
+            continue
+        reading.lines.append(line)
+        level = None
+        if m := _ALB_LINE.match(line):
             reading.format = "alb"
             reading.timestamp = reading.timestamp or m["time"]
             status = m["elb_status"]
@@ -459,7 +505,7 @@ def _read_text(text: str, reading: _Reading) -> None:
             if isinstance(payload, dict):
                 _read_object(payload, reading)
         else:
-            level = _text_level(line)
+            level = _text_level(line) or prefix_level
         reading.raise_level(level)
         if (level in _ERROR_LEVELS or _ERRORISH.search(line)) and len(
             reading.error_lines
@@ -646,16 +692,49 @@ def _read_azure_alert(obj: dict[str, Any], reading: _Reading) -> None:
     )
     context = data.get("alertContext")
     # Log search alerts may carry result tables; each row becomes a line of evidence.
+    rows = 0
     for _, value in _walk(context):
         if isinstance(value, dict) and isinstance(value.get("rows"), list):
+            rows += len(value["rows"])
             columns = [c.get("name") for c in value.get("columns", []) if isinstance(c, dict)]
             for row in value["rows"][:200]:
                 if isinstance(row, list):
-                    _read_object(dict(zip(columns, row, strict=False)), reading)
+                    _read_result_row(dict(zip(columns, row, strict=False)), reading)
     if context is not None:
         _read_object(context, reading)
+    if not rows and essentials.get("signalType") == "Log":
+        # The newer log search alerts (and any over 256 KB) carry the query and links to its
+        # results, not the rows: nothing of the error itself is in the payload.
+        links = [
+            v
+            for k, v in _walk(context)
+            if k and _key(k[-1]).startswith("linkto") and isinstance(v, str)
+        ]
+        reading.fields["alert_results"] = "not included"
+        if links:
+            reading.fields.setdefault("alert_results_link", links[0][:500])
     if reading.message and not reading.error_lines:
         reading.error_lines.append(str(reading.message)[:1000])
+
+
+def _read_result_row(row: dict[Any, Any], reading: _Reading) -> None:
+    """One row of a log query's result table (a log search alert's ``SearchResults``, a Log
+    Analytics export, the Application Insights query API). Dynamic columns arrive as JSON
+    text; a row of the ``exceptions`` table carries its stack in ``details`` (``parsedStack``
+    frames, or ``rawStack`` text)."""
+    decoded = {
+        key: (_json(value) if isinstance(value, str) and value[:1] in "[{" else None) or value
+        for key, value in row.items()
+    }
+    if _looks_like_app_insights(decoded):
+        if not reading.frames:
+            reading.frames.extend(_app_insights_frames(decoded))
+        reading.error_type = reading.error_type or _app_insights_type(decoded)
+        message = decoded.get("outerMessage") or decoded.get("message")
+        if isinstance(message, str) and message:
+            reading.error_message = reading.error_message or message
+            reading.error_lines.append(f"{reading.error_type or 'Exception'}: {message}"[:1000])
+    _read_object(decoded, reading)
 
 
 _INHERITED = ("service", "timestamp", "error_type", "error_message", "commit", "version", "release")

@@ -55,6 +55,8 @@ def render_markdown(report: DiagnosisReport) -> str:
                 + (f" in `{report.culprit.function}`" if report.culprit.function else ""),
             )
         )
+        if report.selection_reason:
+            facts.append(("Why this frame", report.selection_reason))
     out += [f"- **{k}:** {v}" for k, v in facts]
     out += ["", "## Summary", "", report.summary, "", "## Root cause", "", report.root_cause]
     out += ["", "## Analysis", "", report.error_analysis, "", "## Recommendations", ""]

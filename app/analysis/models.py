@@ -21,6 +21,9 @@ class StackFrame(BaseModel):
     in_app: bool = True
     # Which exception of a chain the frame belongs to (0: the first printed).
     exception_index: int = 0
+    # A sanitizer report's other stacks: "allocated", "freed" (where the memory came from and
+    # went); None for the stack of the error itself.
+    stack: str | None = None
     raw: str = Field(max_length=2000)
 
 

@@ -88,6 +88,8 @@ class DiagnosisReport(BaseModel):
     culprit: StackFrame | None
     # The culprit's file in the repository, when the frame could be mapped to one.
     culprit_file: str | None = None
+    # Why that frame is the culprit (the crash site, or the caller that passed the bad value).
+    selection_reason: str | None = None
     code_mapping: list[FrameMapping] = Field(default_factory=list)
     fingerprint: str
     commit: CommitRef | None = None

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from app.analysis.engine import SourceError
 from app.analysis.report import SuspectCommit
-from app.db.models import Provider
+from app.git.diffs import Hunk
 from app.git.local import LocalGitProvider
-from app.git.types import CommitMeta, GitProvider, GitProviderError, RepoRef
+from app.git.types import CommitMeta, GitProvider, GitProviderError, Provider, RepoRef
 
 
 class ProviderSource:
@@ -78,7 +78,7 @@ class ProviderSource:
             files=[path],
         )
 
-    async def changed_lines(self, commit_sha: str, path: str) -> list[tuple[int, int]] | None:
+    async def changed_lines(self, commit_sha: str, path: str) -> list[Hunk] | None:
         try:
             return await self.provider.changed_lines(self.repo, commit_sha, path)
         except GitProviderError as exc:

@@ -227,6 +227,9 @@ _SANITIZER_FRAME = re.compile(
     r"^\s*#(?P<n>\d+)\s+0x[0-9a-fA-F]+\s+in\s+(?P<func>.+?)\s+"
     r"(?:(?P<file>[^\s:()]+):(?P<line>\d+)(?::(?P<col>\d+))?|\((?P<lib>[^)]+)\))\s*$"
 )
+_SANITIZER_OTHER_STACK = re.compile(
+    r"^(?P<what>freed|previously allocated|allocated) by thread \S+ here:\s*$"
+)
 _SANITIZER_HEADER = re.compile(
     r"^==\d+==\s*ERROR:\s*(?P<tool>\w+Sanitizer):\s*(?P<kind>[\w-]+)(?P<msg>.*)$"
 )
@@ -281,6 +284,7 @@ class _Scanner:
         self.pending_func: str | None = None
         self.pending_language: str | None = None
         self.expect_panic_message = False
+        self.sanitizer_stack: str | None = None
 
     def add(
         self,
@@ -294,6 +298,7 @@ class _Scanner:
         module: str | None = None,
         in_app: bool | None = None,
         index: int | None = None,
+        stack: str | None = None,
     ) -> None:
         if len(self.trace.frames) >= MAX_FRAMES:
             return
@@ -309,6 +314,7 @@ class _Scanner:
                 language=language,
                 in_app=is_in_app(language, file, function) if in_app is None else in_app,
                 exception_index=self.exception_index if index is None else index,
+                stack=stack,
                 raw=raw.strip()[:2000],
             )
         )
@@ -408,9 +414,14 @@ class _Scanner:
                 column=_int(m["col"]),
                 function=m["func"],
                 in_app=None if m["file"] else False,
+                stack=self.sanitizer_stack,
             )
             return
+        if m := _SANITIZER_OTHER_STACK.match(stripped):
+            self.sanitizer_stack = "freed" if m["what"] == "freed" else "allocated"
+            return
         if m := _SANITIZER_HEADER.match(line):
+            self.sanitizer_stack = None
             self.exception(f"{m['tool']}: {m['kind']}", m["msg"])
             return
         if m := _GO_FILE.match(line):

@@ -32,9 +32,10 @@ QUERY_KEY_PREFIX = "/api/v1/ingest/"
 
 @dataclass(frozen=True)
 class Caller:
-    kind: Literal["local", "user", "api_key"]
+    kind: Literal["local", "user", "api_key", "service_principal"]
     user_id: uuid.UUID | None = None
-    # The organisation an API key (or the local owner) always acts in.
+    # The organisation an API key, a webhook's service principal (or the local owner) always
+    # acts in.
     org_id: uuid.UUID | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
     key_id: uuid.UUID | None = None
@@ -67,6 +68,7 @@ class Authenticator:
         verifier: Verifier | None,
         local_org_id: uuid.UUID | None,
         local_user_id: uuid.UUID | None = None,
+        ingest_role: str = "Logdawg.Ingest",
         key_cache_s: float = 5.0,
         user_cache_s: float = 300.0,
     ) -> None:
@@ -75,6 +77,7 @@ class Authenticator:
         self.verifier = verifier
         self.local_org_id = local_org_id
         self.local_user_id = local_user_id
+        self.ingest_role = ingest_role
         # Revocation reaches this process at once (``forget_key``) and others within this.
         self._key_cache_s = key_cache_s
         self._user_cache_s = user_cache_s
@@ -105,8 +108,32 @@ class Authenticator:
             raise AuthError(401, f"The access token was refused: {exc}.") from None
         except IssuerUnavailable:
             raise AuthError(503, "Sign-in is unavailable right now; try again shortly.") from None
+        if identity.app:
+            return await self._service_principal(identity)
         user_id = await self._user_id(identity)
         return Caller(kind="user", user_id=user_id, email=identity.email)
+
+    async def _service_principal(self, identity: Identity) -> Caller:
+        """An app-only token: a service principal an organisation registered to send alerts
+        (Azure Monitor's secure webhook), holding the API's ingest app role."""
+        if self.ingest_role not in identity.roles:
+            raise AuthError(401, f"The app-only token lacks the app role {self.ingest_role!r}.")
+        async with self.sessions() as session, session.begin():
+            row = (
+                await session.execute(
+                    text("SELECT * FROM logdawg_webhook_principal(:tid, :oid)"),
+                    {"tid": identity.tenant_id, "oid": identity.object_id},
+                )
+            ).one_or_none()
+        if row is None:
+            raise AuthError(
+                401,
+                f"The service principal {identity.object_id} of tenant {identity.tenant_id} is "
+                "not registered with an organisation (POST /api/v1/webhook-principals).",
+            )
+        return Caller(
+            kind="service_principal", org_id=row.org_id, scopes=frozenset({"ingest"}), key_id=row.id
+        )
 
     @staticmethod
     def _credential(headers: Headers, query: QueryParams, path: str) -> str | None:

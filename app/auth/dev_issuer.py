@@ -69,6 +69,26 @@ class DevIssuer:
         }
         return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
 
+    def mint_app(
+        self, object_id: str, roles: list[str], *, lifetime_s: int = TOKEN_LIFETIME_S
+    ) -> str:
+        """An app-only token for a service principal of the dev tenant (no scope, app roles),
+        as Azure Monitor's secure webhook sends."""
+        now = int(time.time())
+        claims = {
+            "iss": DEV_ISSUER.replace("{tenantid}", DEV_TENANT),
+            "aud": self.audience,
+            "tid": DEV_TENANT,
+            "oid": object_id,
+            "azp": "461e8683-5575-4561-ac7f-899cc907d62a",
+            "roles": roles,
+            "ver": "2.0",
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime_s,
+        }
+        return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
+
 
 class DevTokenRequest(BaseModel):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)

@@ -60,6 +60,7 @@ def install_access(app: FastAPI, platform: Platform) -> Access:
         verifier=verifier,
         local_org_id=platform.local_org_id,
         local_user_id=platform.local_user_id,
+        ingest_role=settings.auth_ingest_role,
     )
     app.state.authenticator = authenticator
     app.state.ingest_limits = IngestLimits(

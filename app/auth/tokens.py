@@ -38,6 +38,10 @@ class Identity:
     object_id: str
     name: str
     email: str | None
+    # A service principal's app-only token (Azure Monitor's secure webhook): no delegated
+    # scope, app roles instead.
+    app: bool = False
+    roles: tuple[str, ...] = ()
 
 
 class KeySource(Protocol):
@@ -242,6 +246,16 @@ class TokenVerifier:
             raise InvalidToken("the token is from another issuer")
         if claims.get("ver") != "2.0":
             raise InvalidToken("only v2.0 access tokens are accepted")
+        roles = claims.get("roles") or []
+        if "scp" not in claims and isinstance(roles, list) and roles:
+            return Identity(
+                tenant_id=tid,
+                object_id=oid,
+                name=str(claims.get("azp") or claims.get("appid") or oid)[:200],
+                email=None,
+                app=True,
+                roles=tuple(str(r) for r in roles),
+            )
         if self._scope not in str(claims.get("scp", "")).split():
             raise InvalidToken(f"the token does not carry the scope {self._scope!r}")
         name = str(claims.get("name") or claims.get("preferred_username") or oid)[:200]

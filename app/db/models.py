@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+from app.git.types import Provider as Provider  # the enum lives on the git side
 
 SEARCH_EXPRESSION = """to_tsvector('simple',
     coalesce(report_data->>'title', '') || ' ' ||
@@ -51,12 +52,6 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
     VIEWER = "viewer"
-
-
-class Provider(enum.StrEnum):
-    GITHUB = "github"
-    AZURE_DEVOPS = "azure_devops"
-    LOCAL = "local"
 
 
 class ReportStatus(enum.StrEnum):
@@ -220,6 +215,25 @@ class Invitation(Base):
     __table_args__ = (Index("ix_invitations_org", "org_id", text("created_at DESC")),)
 
 
+class WebhookPrincipal(Base):
+    """An Entra ID service principal trusted to send alerts for one organisation: Azure
+    Monitor's action group principal in the customer's tenant (secure webhooks)."""
+
+    __tablename__ = "webhook_principals"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    object_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "object_id"),
+        Index("ix_webhook_principals_org", "org_id"),
+    )
+
+
 class Report(Base):
     """A diagnosis. Its id is the diagnosis id the API hands out."""
 
@@ -370,4 +384,5 @@ TENANT_TABLES = (
     "code_mappings",
     "git_cache",
     "invitations",
+    "webhook_principals",
 )

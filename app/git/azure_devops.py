@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.git.cache import ResponseCache
+from app.git.diffs import Hunk
 from app.git.http import HttpPolicy, RestClient
 from app.git.types import (
     CommitMeta,
@@ -210,13 +211,13 @@ class AzureDevOpsClient(RestClient):
     async def blame_line(self, repo: RepoRef, sha: str, path: str, line: int) -> CommitMeta | None:
         return None  # Azure DevOps has no blame API; history by path and file diffs serve
 
-    async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[tuple[int, int]]:
+    async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[Hunk]:
         path = safe_path(path)
         missing = RefNotFound(f"{repo.label} has no commit {sha}")
         body = await self._get(repo, f"/commits/{sha}", {}, immutable=True, not_found=missing)
         parents = body.get("parents") or []
         if not parents:
-            return [(1, 1_000_000)]  # the first commit wrote every line
+            return [Hunk(0, 0, 1, 1_000_000)]  # the first commit wrote every line
         answer = await self.http.request(
             "POST",
             self._root(repo) + "/filediffs",
@@ -229,12 +230,17 @@ class AzureDevOpsClient(RestClient):
             immutable=True,
             not_found=missing,
         )
-        ranges: list[tuple[int, int]] = []
+        found: list[Hunk] = []
         for diff in answer.json() or []:
             for block in diff.get("lineDiffBlocks") or []:
                 if block.get("changeType") in ("none", 0):
                     continue
-                start = int(block.get("modifiedLineNumberStart") or 1)
-                count = int(block.get("modifiedLinesCount") or 0)
-                ranges.append((start, start + max(count, 1) - 1))
-        return ranges
+                found.append(
+                    Hunk(
+                        int(block.get("originalLineNumberStart") or 0),
+                        int(block.get("originalLinesCount") or 0),
+                        int(block.get("modifiedLineNumberStart") or 0),
+                        int(block.get("modifiedLinesCount") or 0),
+                    )
+                )
+        return found

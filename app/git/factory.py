@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.db.models import Provider
 from app.git.azure_devops import AzureDevOpsClient
 from app.git.cache import ResponseCache
 from app.git.github import GitHubClient
 from app.git.http import HttpPolicy
 from app.git.local import LocalGitProvider
 from app.git.safety import check_base_url
-from app.git.types import GitProvider, RepoRef
+from app.git.types import GitProvider, Provider, RepoRef
 from app.settings import Settings
 
 

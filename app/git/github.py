@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.git.cache import ResponseCache
-from app.git.diffs import hunk_ranges
+from app.git.diffs import Hunk, hunks
 from app.git.http import HttpPolicy, RestClient
 from app.git.types import (
     BadCredentials,
@@ -280,10 +280,10 @@ class GitHubClient(RestClient):
                 )
         return None
 
-    async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[tuple[int, int]]:
+    async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[Hunk]:
         path = safe_path(path)
         detail = await self._commit_detail(repo, sha)
         for changed in detail.get("files") or []:
             if changed.get("filename") == path:
-                return hunk_ranges(changed.get("patch") or "")
+                return hunks(changed.get("patch") or "")
         return []

@@ -14,7 +14,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.git.diffs import hunk_ranges
+from app.git.diffs import Hunk, hunks
 from app.git.types import (
     CommitMeta,
     FileMeta,
@@ -185,11 +185,11 @@ class LocalGitProvider:
             return None  # the file has fewer lines than the frame says
         return parse_blame(out.decode(errors="replace"))
 
-    async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[tuple[int, int]]:
+    async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[Hunk]:
         full = await self._sha(repo, sha)
         out = await self._git("show", "--format=", "--unified=0", "--no-color", full, "--",
                               safe_path(path))  # fmt: skip
-        return hunk_ranges(out.decode(errors="replace"))
+        return hunks(out.decode(errors="replace"))
 
 
 def parse_blame(porcelain: str) -> CommitMeta | None:

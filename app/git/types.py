@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import enum
 import posixpath
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from app.db.models import Provider, Repository
+from app.git.diffs import Hunk
+
+
+class Provider(enum.StrEnum):
+    """Where a repository lives. Defined here, on the git side, so that the diagnosis engine
+    and the terminal command never import the database layer (``app.db.models`` re-exports
+    it for the tables)."""
+
+    GITHUB = "github"
+    AZURE_DEVOPS = "azure_devops"
+    LOCAL = "local"
+
+
+class RepositoryRecord(Protocol):
+    """What ``RepoRef.of`` reads from a registered repository (the database row)."""
+
+    @property
+    def provider(self) -> Provider: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def project(self) -> str | None: ...
+    @property
+    def default_branch(self) -> str: ...
+    @property
+    def base_url(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -24,7 +52,7 @@ class RepoRef:
     base_url: str | None = None
 
     @classmethod
-    def of(cls, repository: Repository) -> RepoRef:
+    def of(cls, repository: RepositoryRecord) -> RepoRef:
         return cls(
             provider=repository.provider,
             owner=repository.owner,
@@ -102,9 +130,9 @@ class GitProvider(Protocol):
         (Azure DevOps has no blame API, or the token is not allowed GraphQL)."""
         ...
 
-    async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[tuple[int, int]]:
-        """The line ranges (new-file numbering, inclusive) that commit ``sha`` changed in
-        ``path``: the diff of one commit, for one file."""
+    async def changed_lines(self, repo: RepoRef, sha: str, path: str) -> list[Hunk]:
+        """The hunks of commit ``sha``'s diff of ``path`` against its first parent, in both
+        numberings (so a line can be followed back through the commit)."""
         ...
 
 

@@ -1,23 +1,25 @@
-"""Model diagnosers for Azure OpenAI, OpenAI and Anthropic, over their REST APIs with httpx.
+"""Model diagnosers for Azure OpenAI, OpenAI and Anthropic, through the vendors' official
+Python SDKs (``openai``, ``anthropic``).
 
 At most two model answers per diagnosis: one, and one re-ask when the first is not valid JSON
-of the answer schema. A second invalid answer is a ``DiagnoserError`` — the engine then keeps
-the heuristic diagnosis and says so, it never labels a fallback as the model's success. HTTP
-429, 5xx, timeouts and connection errors are retried with exponential backoff and jitter,
-honouring ``Retry-After``, within ``max_retries`` and ``max_retry_wait_s``; 4xx errors are not
-retried. Keys and tokens never appear in errors.
+of the answer schema (asked for as OpenAI structured output, or as Anthropic's forced tool
+input). A second invalid answer is a ``DiagnoserError`` — the engine then keeps the heuristic
+diagnosis and says so, it never labels a fallback as the model's success. Retries are the
+SDKs' own (429, 5xx, timeouts and connection errors, with backoff, honouring
+``Retry-After``), bounded by ``max_retries`` and ``timeout_s``; 4xx errors are not retried.
+Their typed errors become ``DiagnoserError``s a person can read; keys and tokens never
+appear in them. Redaction, framing and the token budget are ours (``app.llm.prompt``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-import httpx
 from pydantic import ValidationError
 
 from app.analysis.diagnoser import DiagnoserError, Diagnosis, DiagnosisContext
@@ -25,8 +27,16 @@ from app.analysis.report import DiagnoserInfo, Usage
 from app.llm.prompt import ANSWER_SCHEMA, REPAIR, Answer, build_prompt
 from app.llm.redact import redact
 
+if TYPE_CHECKING:
+    import anthropic
+    import openai
+    from anthropic.types import MessageParam, ToolParam
+    from openai.types.chat import ChatCompletionMessageParam
+    from openai.types.shared_params import ResponseFormatJSONSchema
+
 Vendor = Literal["openai", "azure_openai", "anthropic"]
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
+TOOL = "diagnosis"
 
 
 class TokenCredential(Protocol):
@@ -45,7 +55,6 @@ class LlmConfig:
     api_version: str = "2024-10-21"
     timeout_s: float = 60.0
     max_retries: int = 3
-    max_retry_wait_s: float = 30.0
     prompt_token_budget: int = 12_000
     max_output_tokens: int = 1_500
     # US dollars per million tokens, for the estimate recorded on the report.
@@ -58,6 +67,9 @@ class _Call:
     text: str
     prompt_tokens: int
     completion_tokens: int
+    # What to send back before a re-ask (the vendor's own shape of the assistant's turn).
+    assistant: Any = None
+    tool_use_id: str | None = None
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
@@ -71,18 +83,10 @@ def _json_text(text: str) -> str:
 
 
 class ModelDiagnoser:
-    """The shared machinery; subclasses speak one vendor's API."""
+    """The shared machinery; subclasses speak one vendor's SDK."""
 
-    def __init__(
-        self,
-        config: LlmConfig,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
+    def __init__(self, config: LlmConfig) -> None:
         self.config = config
-        self._transport = transport
-        self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config.vendor}, {self.config.model})"
@@ -93,13 +97,11 @@ class ModelDiagnoser:
 
     async def diagnose(self, context: DiagnosisContext) -> Diagnosis:
         prompt = build_prompt(context, self.config.prompt_token_budget)
-        messages: list[dict[str, str]] = [{"role": "user", "content": prompt.user}]
+        messages: list[dict[str, Any]] = [{"role": "user", "content": prompt.user}]
         prompt_tokens = completion_tokens = 0
-        async with httpx.AsyncClient(
-            timeout=self.config.timeout_s, transport=self._transport
-        ) as client:
+        async with self._client() as client:
             for attempt in (1, 2):
-                call = await self._complete(client, prompt.system, messages)
+                call = await self._guarded(self._complete(client, prompt.system, messages))
                 prompt_tokens += call.prompt_tokens
                 completion_tokens += call.completion_tokens
                 try:
@@ -114,10 +116,7 @@ class ModelDiagnoser:
                         raise DiagnoserError(
                             f"{self.name} answered with invalid JSON twice ({problem})"
                         ) from None
-                    messages += [
-                        {"role": "assistant", "content": call.text[:8000]},
-                        {"role": "user", "content": REPAIR.format(problem=problem)},
-                    ]
+                    messages += self._repair(call, REPAIR.format(problem=problem))
         cost = (
             prompt_tokens * self.config.price_input_per_mtok
             + completion_tokens * self.config.price_output_per_mtok
@@ -138,135 +137,107 @@ class ModelDiagnoser:
             ),
         )
 
-    async def _complete(
-        self, client: httpx.AsyncClient, system: str, messages: list[dict[str, str]]
-    ) -> _Call:
+    def _client(self) -> Any:
         raise NotImplementedError
 
-    async def _post(
-        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], body: dict[str, Any]
-    ) -> dict[str, Any]:
-        """POST with bounded retries; the answer's JSON, or a DiagnoserError."""
+    async def _complete(self, client: Any, system: str, messages: list[dict[str, Any]]) -> _Call:
+        raise NotImplementedError
+
+    def _repair(self, call: _Call, repair: str) -> list[dict[str, Any]]:
+        return [
+            {"role": "assistant", "content": call.text[:8000]},
+            {"role": "user", "content": repair},
+        ]
+
+    async def _guarded(self, pending: Any) -> _Call:
+        """The SDK call, its typed errors turned into messages a person can act on."""
+        import anthropic
+        import openai
+
         config = self.config
-        for attempt in range(config.max_retries + 1):
-            last = attempt == config.max_retries
-            try:
-                response = await client.post(url, headers=headers, json=body)
-            except httpx.TimeoutException:
-                if last:
-                    raise DiagnoserError(
-                        f"{self.name} did not answer within {config.timeout_s:g} s "
-                        f"({attempt + 1} attempt(s))"
-                    ) from None
-                await self._sleep(self._backoff(attempt))
-                continue
-            except httpx.TransportError as exc:
-                if last:
-                    raise DiagnoserError(
-                        f"{self.name} could not be reached ({type(exc).__name__})"
-                    ) from None
-                await self._sleep(self._backoff(attempt))
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                wait = self._retry_after(response) or self._backoff(attempt)
-                if last or wait > config.max_retry_wait_s:
-                    raise DiagnoserError(
-                        f"{self.name} answered {response.status_code}"
-                        f"{' (rate limited)' if response.status_code == 429 else ''} "
-                        f"after {attempt + 1} attempt(s): {self._vendor_message(response)}"
-                    )
-                await self._sleep(wait)
-                continue
-            if response.status_code >= 400:
-                raise DiagnoserError(
-                    f"{self.name} refused the request ({response.status_code}): "
-                    f"{self._vendor_message(response)}"
-                )
-            try:
-                payload = response.json()
-            except ValueError:
-                raise DiagnoserError(f"{self.name} answered with a body that is not JSON") from None
-            if not isinstance(payload, dict):
-                raise DiagnoserError(f"{self.name} answered with an unexpected body")
-            return payload
-        raise DiagnoserError(f"{self.name} did not answer")  # pragma: no cover
-
-    def _vendor_message(self, response: httpx.Response) -> str:
+        attempts = config.max_retries + 1
         try:
-            error = response.json().get("error")
-            message = error.get("message") if isinstance(error, dict) else str(error or "")
-        except (ValueError, AttributeError):
-            message = response.text
-        message, _ = redact(str(message)[:300])
+            result: _Call = await pending
+        except (openai.APITimeoutError, anthropic.APITimeoutError):
+            raise DiagnoserError(
+                f"{self.name} did not answer within {config.timeout_s:g} s ({attempts} attempt(s))"
+            ) from None
+        except (openai.APIConnectionError, anthropic.APIConnectionError) as exc:
+            raise DiagnoserError(
+                f"{self.name} could not be reached ({type(exc.__cause__ or exc).__name__})"
+            ) from None
+        except (openai.APIStatusError, anthropic.APIStatusError) as exc:
+            status = exc.status_code
+            message = self._vendor_message(exc.body, exc.message)
+            if status == 429 or status >= 500:
+                raise DiagnoserError(
+                    f"{self.name} answered {status}{' (rate limited)' if status == 429 else ''} "
+                    f"after {attempts} attempt(s): {message}"
+                ) from None
+            raise DiagnoserError(f"{self.name} refused the request ({status}): {message}") from None
+        except (openai.OpenAIError, anthropic.AnthropicError) as exc:
+            raise DiagnoserError(f"{self.name} failed ({type(exc).__name__})") from None
+        return result
+
+    def _vendor_message(self, body: object, fallback: str) -> str:
+        error = body.get("error") if isinstance(body, dict) else None
+        message = error.get("message") if isinstance(error, dict) else (error or fallback)
+        text, _ = redact(str(message)[:300])
         if self.config.api_key:
-            message = message.replace(self.config.api_key, "[KEY]")
-        return message or response.reason_phrase
-
-    @staticmethod
-    def _retry_after(response: httpx.Response) -> float | None:
-        millis = response.headers.get("retry-after-ms")
-        if millis and millis.replace(".", "", 1).isdigit():
-            return float(millis) / 1000
-        seconds = response.headers.get("retry-after")
-        if seconds and seconds.replace(".", "", 1).isdigit():
-            return float(seconds)
-        return None
-
-    @staticmethod
-    def _backoff(attempt: int) -> float:
-        return float(min(0.5 * 2**attempt, 8.0) + random.uniform(0, 0.25))  # noqa: S311
+            text = text.replace(self.config.api_key, "[KEY]")
+        return text
 
 
 class OpenAIDiagnoser(ModelDiagnoser):
-    """OpenAI Chat Completions with a strict JSON schema response format."""
+    """OpenAI Chat Completions with a strict JSON schema response format (structured output)."""
 
-    def _url(self) -> str:
-        return f"{self.config.base_url.rstrip('/')}/chat/completions"
+    def _client(self) -> openai.AsyncOpenAI:
+        import openai
 
-    async def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.config.api_key}"}
-
-    def _body(self, system: str, messages: list[dict[str, str]]) -> dict[str, Any]:
-        return {
-            "model": self.config.model,
-            "messages": [{"role": "system", "content": system}, *messages],
-            "max_tokens": self.config.max_output_tokens,
-            "temperature": 0.1,
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "diagnosis", "strict": True, "schema": ANSWER_SCHEMA},
-            },
-        }
+        return openai.AsyncOpenAI(
+            api_key=self.config.api_key,
+            base_url=self.config.base_url,
+            timeout=self.config.timeout_s,
+            max_retries=self.config.max_retries,
+        )
 
     async def _complete(
-        self, client: httpx.AsyncClient, system: str, messages: list[dict[str, str]]
+        self, client: openai.AsyncOpenAI, system: str, messages: list[dict[str, Any]]
     ) -> _Call:
-        payload = await self._post(
-            client, self._url(), await self._headers(), self._body(system, messages)
+        schema = {
+            "type": "json_schema",
+            "json_schema": {"name": TOOL, "strict": True, "schema": ANSWER_SCHEMA},
+        }
+        response = await client.chat.completions.create(
+            model=self._model(),
+            messages=cast(
+                "list[ChatCompletionMessageParam]",
+                [{"role": "system", "content": system}, *messages],
+            ),
+            max_tokens=self.config.max_output_tokens,
+            temperature=0.1,
+            response_format=cast("ResponseFormatJSONSchema", schema),
         )
-        try:
-            text = payload["choices"][0]["message"]["content"] or ""
-        except (KeyError, IndexError, TypeError):
-            raise DiagnoserError(f"{self.name} answered without a message") from None
-        usage = payload.get("usage") or {}
+        if not response.choices:
+            raise DiagnoserError(f"{self.name} answered without a message")
+        text = response.choices[0].message.content or ""
+        usage = response.usage
         return _Call(
-            str(text), int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+            text,
+            usage.prompt_tokens if usage else 0,
+            usage.completion_tokens if usage else 0,
         )
+
+    def _model(self) -> str:
+        return self.config.model
 
 
 class AzureOpenAIDiagnoser(OpenAIDiagnoser):
-    """Azure OpenAI: a deployment's chat completions; an Entra ID token from azure-identity
-    (a managed identity needs no key), or an api-key."""
+    """Azure OpenAI: a deployment's chat completions; an Entra ID token from azure-identity's
+    bearer-token provider (a managed identity needs no key), or an api-key."""
 
-    def __init__(
-        self,
-        config: LlmConfig,
-        *,
-        credential: TokenCredential | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        super().__init__(config, transport=transport, sleep=sleep)
+    def __init__(self, config: LlmConfig, *, credential: TokenCredential | None = None) -> None:
+        super().__init__(config)
         if credential is None and not config.api_key:
             from azure.identity import DefaultAzureCredential
 
@@ -277,43 +248,98 @@ class AzureOpenAIDiagnoser(OpenAIDiagnoser):
     def name(self) -> str:
         return "azure_openai"
 
-    def _url(self) -> str:
-        base = self.config.base_url.rstrip("/")
-        return (
-            f"{base}/openai/deployments/{self.config.deployment}/chat/completions"
-            f"?api-version={self.config.api_version}"
-        )
+    def _model(self) -> str:
+        return self.config.deployment or self.config.model
 
-    async def _headers(self) -> dict[str, str]:
-        if self._credential is None:
-            return {"api-key": self.config.api_key or ""}
-        credential = self._credential
-        token = await asyncio.to_thread(credential.get_token, AZURE_SCOPE)
-        return {"Authorization": f"Bearer {token.token}"}
+    def _client(self) -> openai.AsyncAzureOpenAI:
+        import openai
+
+        token_provider: Callable[[], Awaitable[str]] | None = None
+        if self._credential is not None:
+            from azure.identity import get_bearer_token_provider
+
+            fetch = get_bearer_token_provider(self._credential, AZURE_SCOPE)
+
+            async def entra_token() -> str:
+                # The credential may call the managed identity endpoint: off the event loop.
+                return await asyncio.to_thread(fetch)
+
+            token_provider = entra_token
+
+        return openai.AsyncAzureOpenAI(
+            azure_endpoint=self.config.base_url,
+            azure_deployment=self.config.deployment,
+            api_version=self.config.api_version,
+            api_key=None if token_provider else self.config.api_key,
+            azure_ad_token_provider=token_provider,
+            timeout=self.config.timeout_s,
+            max_retries=self.config.max_retries,
+        )
 
 
 class AnthropicDiagnoser(ModelDiagnoser):
-    """Anthropic Messages API; the JSON object is asked for in the system prompt."""
+    """Anthropic Messages API; the answer is the input of a forced tool whose input schema is
+    the answer's JSON schema."""
+
+    def _client(self) -> anthropic.AsyncAnthropic:
+        import anthropic
+
+        return anthropic.AsyncAnthropic(
+            api_key=self.config.api_key,
+            base_url=self.config.base_url,
+            timeout=self.config.timeout_s,
+            max_retries=self.config.max_retries,
+        )
 
     async def _complete(
-        self, client: httpx.AsyncClient, system: str, messages: list[dict[str, str]]
+        self, client: anthropic.AsyncAnthropic, system: str, messages: list[dict[str, Any]]
     ) -> _Call:
-        payload = await self._post(
-            client,
-            f"{self.config.base_url.rstrip('/')}/v1/messages",
-            {"x-api-key": self.config.api_key or "", "anthropic-version": "2023-06-01"},
-            {
-                "model": self.config.model,
-                "system": system,
-                "messages": messages,
-                "max_tokens": self.config.max_output_tokens,
-                "temperature": 0.1,
-            },
+        tool = {
+            "name": TOOL,
+            "description": "Record the diagnosis of the error.",
+            "input_schema": ANSWER_SCHEMA,
+        }
+        response = await client.messages.create(
+            model=self.config.model,
+            system=system,
+            messages=cast("list[MessageParam]", messages),
+            max_tokens=self.config.max_output_tokens,
+            tools=[cast("ToolParam", tool)],
+            tool_choice={"type": "tool", "name": TOOL},
         )
-        blocks = payload.get("content") or []
-        text = "".join(b.get("text", "") for b in blocks if isinstance(b, dict))
-        usage = payload.get("usage") or {}
-        return _Call(text, int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)))
+        text, tool_use_id = "", None
+        for block in response.content:
+            if block.type == "tool_use" and block.name == TOOL:
+                text, tool_use_id = json.dumps(block.input), block.id
+                break
+            if block.type == "text":
+                text += block.text
+        return _Call(
+            text,
+            response.usage.input_tokens,
+            response.usage.output_tokens,
+            assistant=[b.model_dump(exclude_none=True) for b in response.content],
+            tool_use_id=tool_use_id,
+        )
+
+    def _repair(self, call: _Call, repair: str) -> list[dict[str, Any]]:
+        if call.tool_use_id is None:
+            return super()._repair(call, repair)
+        # A tool call is answered with its result: the problem, marked as an error.
+        return [
+            {"role": "assistant", "content": call.assistant},
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": call.tool_use_id,
+                        "content": repair,
+                        "is_error": True,
+                    }
+                ],
+            },
+        ]
 
 
 DEFAULTS: dict[Vendor, tuple[str, str, float, float]] = {
@@ -326,16 +352,13 @@ DEFAULTS: dict[Vendor, tuple[str, str, float, float]] = {
 
 
 def build_diagnoser(
-    config: LlmConfig,
-    *,
-    credential: TokenCredential | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    config: LlmConfig, *, credential: TokenCredential | None = None
 ) -> ModelDiagnoser:
     if config.vendor == "openai":
-        return OpenAIDiagnoser(config, transport=transport)
+        return OpenAIDiagnoser(config)
     if config.vendor == "azure_openai":
-        return AzureOpenAIDiagnoser(config, credential=credential, transport=transport)
-    return AnthropicDiagnoser(config, transport=transport)
+        return AzureOpenAIDiagnoser(config, credential=credential)
+    return AnthropicDiagnoser(config)
 
 
 def config_from_settings(settings: Any) -> LlmConfig | None:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.eval.cases import build_repository as build
 from tests.eval.cases import cases
-from tests.fakes.git_servers import GitHubHandler, serve
+from tests.fakes.git_servers import AzureDevOpsHandler, GitHubHandler, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests/data/logs/malloc-craft-error.json"
@@ -117,6 +117,31 @@ def test_a_github_url_is_read_through_the_api(checkout: tuple[Path, Path]) -> No
     assert report["culprit_file"] == "shop/cart.py"
     assert report["provider_requests"] == sent
     assert "touches_culprit_line" in report["suspect_commits"][0]
+
+
+@pytest.mark.parametrize("handler", [GitHubHandler, AzureDevOpsHandler])
+def test_a_second_run_reads_the_repository_from_the_disk_cache(
+    checkout: tuple[Path, Path], tmp_path: Path, handler: type[GitHubHandler]
+) -> None:
+    repo, log = checkout
+    with serve(handler, repo) as fake:
+        if handler is GitHubHandler:
+            url, api = "https://github.example.com/acme/shop", fake.url
+        else:
+            url, api = "https://ado.example.com/contoso/Shop/_git/shop", f"{fake.url}/contoso"
+        env = {"LOGDAWG_GIT_TOKEN": fake.token or "", "XDG_CACHE_HOME": str(tmp_path)}
+        args = (str(log), "--repo", url, "--api-url", api, "--format", "json")
+        cold = logdawg(*args, env=env)
+        cold_sent = fake.sent()
+        warm = logdawg(*args, env=env)
+        warm_sent = fake.sent() - cold_sent
+    assert cold.returncode == 0 and warm.returncode == 0, cold.stderr + warm.stderr
+    assert cold_sent >= 4
+    # The branch head, revalidated; everything addressed by a commit SHA came from disk.
+    assert warm_sent <= 1
+    assert json.loads(warm.stdout)["provider_requests"] == warm_sent
+    assert json.loads(warm.stdout)["culprit_file"] == json.loads(cold.stdout)["culprit_file"]
+    assert any((tmp_path / "logdawg" / "git").rglob("*"))
 
 
 def test_a_wrong_token_for_a_url_is_a_clear_error(checkout: tuple[Path, Path]) -> None:

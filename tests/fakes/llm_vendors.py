@@ -49,20 +49,36 @@ class FakeVendor:
     received: list[Received] = field(default_factory=list)
     url: str = ""
 
-    def envelope(self, text: str) -> dict[str, Any]:
+    def envelope(self, text: str, request: dict[str, Any]) -> dict[str, Any]:
         if self.vendor == "anthropic":
+            # With a tool forced, the model answers with a tool_use block whose input is the
+            # object; an answer that is not an object comes back as text (as models do).
+            try:
+                answer = json.loads(text)
+            except ValueError:
+                answer = None
+            tools = [t.get("name") for t in request.get("tools") or []]
+            if isinstance(answer, dict) and tools:
+                content: list[dict[str, Any]] = [
+                    {"type": "tool_use", "id": "toolu_01", "name": tools[0], "input": answer}
+                ]
+                stop = "tool_use"
+            else:
+                content, stop = [{"type": "text", "text": text}], "end_turn"
             return {
                 "id": "msg_01",
                 "type": "message",
                 "role": "assistant",
                 "model": "claude-3-5-haiku-latest",
-                "content": [{"type": "text", "text": text}],
-                "stop_reason": "end_turn",
+                "content": content,
+                "stop_reason": stop,
+                "stop_sequence": None,
                 "usage": {"input_tokens": 1200, "output_tokens": 150},
             }
         return {
             "id": "chatcmpl-1",
             "object": "chat.completion",
+            "created": 1764460800,
             "model": "gpt-4o-mini",
             "choices": [
                 {
@@ -87,7 +103,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake.received.append(Received(self.path, dict(self.headers.items()), body))
         reply = self.fake.replies.pop(0) if self.fake.replies else Reply(text=json.dumps(VALID))
         time.sleep(reply.delay_s)
-        payload = reply.body if reply.body is not None else self.fake.envelope(reply.text or "")
+        payload = (
+            reply.body if reply.body is not None else self.fake.envelope(reply.text or "", body)
+        )
         data = json.dumps(payload).encode()
         try:
             self.send_response(reply.status)

@@ -546,6 +546,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhook-principals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Principals */
+        get: operations["list_principals_api_v1_webhook_principals_get"];
+        put?: never;
+        /**
+         * Register
+         * @description Trust this service principal to send alerts for the organisation (ingest only).
+         */
+        post: operations["register_api_v1_webhook_principals_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-principals/{principal_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove
+         * @description Stop trusting it: its next call is 401.
+         */
+        delete: operations["remove_api_v1_webhook_principals__principal_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -990,8 +1031,45 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** PrincipalCreate */
+        PrincipalCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Object Id
+             * @description The object id of the service principal that signs the webhook calls (for Azure Monitor: the 'AzNS AAD Webhook' enterprise application in your tenant).
+             */
+            object_id: string;
+            /**
+             * Tenant Id
+             * @description Your Entra tenant id.
+             */
+            tenant_id: string;
+        };
+        /** PrincipalOut */
+        PrincipalOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Object Id */
+            object_id: string;
+            /** Tenant Id */
+            tenant_id: string;
+        };
         /**
          * Provider
+         * @description Where a repository lives. Defined here, on the git side, so that the diagnosis engine
+         *     and the terminal command never import the database layer (``app.db.models`` re-exports
+         *     it for the tables).
          * @enum {string}
          */
         Provider: "github" | "azure_devops" | "local";
@@ -2271,6 +2349,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatsOut"];
+                };
+            };
+        };
+    };
+    list_principals_api_v1_webhook_principals_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrincipalOut"][];
+                };
+            };
+        };
+    };
+    register_api_v1_webhook_principals_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrincipalCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrincipalOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_api_v1_webhook_principals__principal_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                principal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -422,3 +422,48 @@ async def test_generic_ingest_bad_bodies_are_422_and_store_nothing(
     # Text without a content type is text, not malformed JSON.
     plain = await client.post("/api/v1/ingest/generic", content=b"Fatal error: out of memory")
     assert plain.status_code == 202, plain.text
+
+
+async def test_secure_webhook_with_a_registered_service_principal(tenancy: Tenancy) -> None:
+    """Azure Monitor's secure webhook: an app-only Entra token of the action group's principal,
+    trusted by one organisation, may ingest there and do nothing else."""
+    from app.auth.dev_issuer import DEV_TENANT
+
+    t = tenancy
+    org = await make_org(t, "ada@contoso.example", "Contoso")
+    principal = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    alert = (WEBHOOKS / "azure-monitor-log-alert-appinsights.json").read_bytes()
+    token = t.app.state.dev_issuer.mint_app(principal, ["Logdawg.Ingest"])
+    bearer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    unknown = await t.client.post("/api/v1/ingest/azure-monitor", content=alert, headers=bearer)
+    assert unknown.status_code == 401 and "not registered" in unknown.json()["detail"]
+
+    owner = t.person("ada@contoso.example", org)
+    registered = await t.client.post(
+        "/api/v1/webhook-principals",
+        json={"name": "Azure Monitor", "tenant_id": DEV_TENANT, "object_id": principal},
+        headers=owner,
+    )
+    assert registered.status_code == 201, registered.text
+    again = await t.client.post(
+        "/api/v1/webhook-principals",
+        json={"name": "twice", "tenant_id": DEV_TENANT, "object_id": principal},
+        headers=owner,
+    )
+    assert again.status_code == 409
+
+    accepted = await t.client.post("/api/v1/ingest/azure-monitor", content=alert, headers=bearer)
+    assert accepted.status_code == 202, accepted.text
+    assert len(accepted.json()["diagnoses"]) == 2
+    # Ingest only: it reads nothing, and a token without the app role is refused.
+    assert (await t.client.get("/api/v1/reports", headers=bearer)).status_code == 403
+    roleless = t.app.state.dev_issuer.mint_app(principal, ["Something.Else"])
+    refused = await t.client.get("/api/v1/reports", headers={"Authorization": f"Bearer {roleless}"})
+    assert refused.status_code == 401 and "Logdawg.Ingest" in refused.json()["detail"]
+
+    listed = (await t.client.get("/api/v1/webhook-principals", headers=owner)).json()
+    removed = await t.client.delete(f"/api/v1/webhook-principals/{listed[0]['id']}", headers=owner)
+    assert removed.status_code == 204
+    gone = await t.client.post("/api/v1/ingest/azure-monitor", content=alert, headers=bearer)
+    assert gone.status_code == 401

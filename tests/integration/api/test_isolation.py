@@ -35,6 +35,7 @@ class Org:
     api_key: str
     member: str
     invitation: str
+    principal: str
 
 
 async def build_org(t: Tenancy, slug: str) -> Org:
@@ -81,6 +82,12 @@ async def build_org(t: Tenancy, slug: str) -> Org:
     assert accepted.status_code == 200
     members = (await t.client.get("/api/v1/members", headers=owner)).json()
     member_id = next(m["user_id"] for m in members if m["role"] == "member")
+    principal = await t.client.post(
+        "/api/v1/webhook-principals",
+        json={"name": "monitor", "tenant_id": str(uuid.uuid4()), "object_id": str(uuid.uuid4())},
+        headers=owner,
+    )
+    assert principal.status_code == 201, principal.text
     pending = await t.client.post(
         "/api/v1/invitations", json={"email": f"later@{slug}.example"}, headers=owner
     )
@@ -88,6 +95,7 @@ async def build_org(t: Tenancy, slug: str) -> Org:
         id=org_id, owner=owner, key=key["key"], report=submitted.json()["diagnosis_id"],
         repository=repo.json()["id"], api_key=key["id"], member=member_id,
         invitation=pending.json()["id"],
+        principal=principal.json()["id"],
     )  # fmt: skip
 
 
@@ -99,6 +107,7 @@ def foreign_ids(b: Org) -> dict[str, str]:
         "key_id": b.api_key,
         "user_id": b.member,
         "invitation_id": b.invitation,
+        "principal_id": b.principal,
     }
 
 
@@ -137,6 +146,7 @@ async def snapshot(t: Tenancy, b: Org) -> dict[str, Any]:
         "/api/v1/api-keys",
         "/api/v1/members",
         "/api/v1/invitations",
+        "/api/v1/webhook-principals",
         "/api/v1/org",
         f"/api/v1/reports/{b.report}",
         f"/api/v1/reports/{b.report}/occurrences",
@@ -199,7 +209,7 @@ async def test_no_endpoint_reaches_another_organisation(
             assert refused.status_code == 422 and "no repository" in refused.json()["detail"]
 
     # Every list A can read holds A's rows only.
-    b_ids = {b.id, b.report, b.repository, b.api_key, b.member, b.invitation}
+    b_ids = {b.id, b.report, b.repository, b.api_key, b.member, b.invitation, b.principal}
     seen = 0
     for headers in (a.owner, {"X-API-Key": a.key}):
         for path in (
@@ -208,6 +218,7 @@ async def test_no_endpoint_reaches_another_organisation(
             "/api/v1/api-keys",
             "/api/v1/members",
             "/api/v1/invitations",
+            "/api/v1/webhook-principals",
             "/api/v1/orgs",
             "/api/v1/me",
         ):

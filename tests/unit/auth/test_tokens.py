@@ -203,3 +203,15 @@ async def test_an_unreachable_issuer_is_unavailable_not_invalid() -> None:
     with pytest.raises(IssuerUnavailable):
         await v.verify(jwt.encode({"a": 1}, "k" * 32, algorithm="HS256").replace("HS256", "RS256"))
     await v.aclose()
+
+
+async def test_an_app_only_token_is_a_service_principal(entra: FakeEntra) -> None:
+    v = verifier(entra)
+    identity = await v.verify(entra.token(scp=None, roles=["Logdawg.Ingest"], name=None))
+    await v.aclose()
+    assert identity.app and identity.roles == ("Logdawg.Ingest",)
+    assert identity.email is None
+
+
+async def test_a_token_with_neither_scope_nor_roles_is_refused(entra: FakeEntra) -> None:
+    assert "scope" in await refused(verifier(entra), entra.token(scp=None))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app.db.models import Provider
 from app.git.azure_devops import AzureDevOpsClient
 from app.git.cache import MemoryCache, ScopedMemoryCache
+from app.git.diffs import Hunk
 from app.git.factory import provider_for
 from app.git.github import GitHubClient
 from app.git.http import HttpPolicy
@@ -22,6 +22,7 @@ from app.git.types import (
     BadCredentials,
     GitProvider,
     PathNotFound,
+    Provider,
     ProviderUnavailable,
     RateLimited,
     RefNotFound,
@@ -125,7 +126,8 @@ async def test_contract_same_files_contents_and_history(
     )
     assert len(recent) == 2
     summed = commits[1]
-    assert await client.changed_lines(repo, summed.sha, "src/app/cart.py") == [(12, 12)]
+    changes = await client.changed_lines(repo, summed.sha, "src/app/cart.py")
+    assert changes == [Hunk(old_start=12, old_count=1, new_start=12, new_count=1)]
     detail = await client.get_commit(repo, summed.sha)
     assert detail.files == ("src/app/cart.py",)
     blamed = await client.blame_line(repo, head, "src/app/cart.py", 12)

@@ -1,0 +1,6 @@
+#pragma once
+#include <string>
+
+namespace tinyfmt {
+std::string money(const int *cents, int count);
+}

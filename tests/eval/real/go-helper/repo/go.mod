@@ -1,0 +1,3 @@
+module example.com/ordersgo
+
+go 1.19

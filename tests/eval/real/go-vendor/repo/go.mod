@@ -1,0 +1,3 @@
+module github.com/acme/metricsd
+
+go 1.19

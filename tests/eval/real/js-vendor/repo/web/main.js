@@ -1,0 +1,4 @@
+'use strict';
+const { search } = require('./handlers/search');
+
+console.log(search({ path: '/search' }));

@@ -1,0 +1,2 @@
+def shipping(region: str) -> float:
+    return 0.0

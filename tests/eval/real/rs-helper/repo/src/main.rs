@@ -1,0 +1,7 @@
+mod api;
+mod util;
+
+fn main() {
+    println!("gateway: request accepted");
+    println!("{}", api::limits::timeout_secs(None));
+}
