@@ -1,12 +1,13 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
+import { staticWebAppsCsp } from "./build/swaCsp";
 
 // The API's origin during `npm run dev` (the built app is served by the API itself).
 const api = process.env.VITE_DEV_API_PROXY ?? "http://127.0.0.1:8000";
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), staticWebAppsCsp()],
   server: {
     proxy: { "/api": api, "/dev-issuer": api },
   },
@@ -17,7 +18,7 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     setupFiles: ["./src/test/setup.ts"],
-    include: ["src/**/*.test.{ts,tsx}"],
+    include: ["src/**/*.test.{ts,tsx}", "build/**/*.test.ts"],
     css: { modules: { classNameStrategy: "non-scoped" } },
   },
 });

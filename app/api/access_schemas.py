@@ -107,7 +107,9 @@ class ApiKeyCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     scopes: list[Scope] = Field(default=[Scope.INGEST], min_length=1)
-    expires_at: datetime | None = Field(default=None, description="ISO 8601 with a timezone.")
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="The key stops working after this many days."
+    )
 
 
 class ApiKeyOut(BaseModel):

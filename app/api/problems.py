@@ -68,7 +68,7 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _allowed(request: Request) -> str:
+def allowed_methods(request: Request) -> str:
     """Every method some route serves on this path (Starlette names only the first route's)."""
     allowed = [
         method
@@ -76,6 +76,8 @@ def _allowed(request: Request) -> str:
         if any(
             route.matches({**request.scope, "method": method})[0] is Match.FULL
             for route in request.app.routes
+            # not the web app's catch-all (GET anything), which is no method of an API path
+            if getattr(route, "include_in_schema", True)
         )
     ]
     return ", ".join(allowed)
@@ -86,7 +88,7 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     response = problem(exc.status_code, detail, instance=request.url.path)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
-    if exc.status_code == 405 and (allowed := _allowed(request)):
+    if exc.status_code == 405 and (allowed := allowed_methods(request)):
         response.headers["Allow"] = allowed
     return response
 
@@ -206,6 +208,10 @@ def _problem_response(description: str, *, retry_after: bool = False) -> dict[st
     return response
 
 
+# Paths under /api/ that authenticate by other means than a caller's credentials, or not at all.
+PUBLIC_API_PATHS = frozenset({"/api/v1/auth/config"})
+
+
 def _problems_of(path: str, method: str) -> dict[str, dict[str, Any]]:
     """The problem answers an API operation can give, whichever route declares it."""
     answers = {
@@ -219,6 +225,13 @@ def _problems_of(path: str, method: str) -> dict[str, dict[str, Any]]:
         answers["409"] = _problem_response("A concurrent change of the same resource.")
     if "{" in path:
         answers["404"] = _problem_response("No such resource in this organisation.")
+    if path not in PUBLIC_API_PATHS:
+        answers["401"] = _problem_response(
+            "No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=)."
+        )
+        answers["403"] = _problem_response(
+            "Your role in the organisation (or the API key's scope) does not allow this."
+        )
     return answers
 
 
@@ -247,6 +260,10 @@ def document(app: FastAPI) -> None:
                         responses[status] = answer
                     else:
                         responses[status].setdefault("content", answer["content"])
+                # Answers a route declares itself (a 409 of its own) are problems too.
+                for status, answer in responses.items():
+                    if status[:1] in "45" and "content" not in answer:
+                        answer["content"] = _problem_response("")["content"]
         app.openapi_schema = schema
         return schema
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
+from app.api.problems import allowed_methods
+
 # Paths the SPA never answers for: an unknown one there is the API's 404, not index.html.
 RESERVED = ("api/", "docs", "redoc", "openapi.json", "healthz", "readyz", "dev-issuer/")
 
@@ -38,6 +40,8 @@ def install(app: FastAPI, dist: Path) -> bool:
 
     async def spa(request: Request, path: str) -> Response:
         if path.startswith(RESERVED):
+            if allowed := allowed_methods(request):  # an API path, asked with another method
+                raise HTTPException(405, "Method Not Allowed", headers={"Allow": allowed})
             raise HTTPException(404, f"Nothing at /{path}.")
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):

@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.problems import problem
+from app.api.problems import PUBLIC_API_PATHS, problem
 from app.auth.api_keys import KeyHasher, looks_like_key, well_formed
 from app.auth.tokens import Identity, InvalidToken, IssuerUnavailable, Verifier
 
 # Paths under /api/ that need no credentials.
-PUBLIC_PATHS = frozenset({"/api/v1/auth/config"})
+PUBLIC_PATHS = PUBLIC_API_PATHS
 # Where an API key may come in the query string: webhooks whose senders cannot set headers.
 QUERY_KEY_PREFIX = "/api/v1/ingest/"
 

@@ -32,10 +32,22 @@ class AlertLog:
     metadata: dict[str, Any]
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object where one is expected; anything else counts as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _rows(table: dict[str, Any]) -> list[dict[str, Any]]:
-    columns = [str(c.get("name", f"column{i}")) for i, c in enumerate(table.get("columns") or [])]
+    columns = [
+        str(_object(c).get("name") or f"column{i}")
+        for i, c in enumerate(_list(table.get("columns")))
+    ]
     rows: list[dict[str, Any]] = []
-    for raw in table.get("rows") or []:
+    for raw in _list(table.get("rows")):
         if not isinstance(raw, list):
             continue
         row = dict(zip(columns, raw, strict=False))
@@ -63,9 +75,13 @@ def azure_monitor_logs(payload: Any) -> tuple[list[AlertLog], int]:
             f"{COMMON_SCHEMA!r}): turn on 'Enable the common alert schema' on the action group's "
             "webhook, or send other payloads to /api/v1/ingest/generic."
         )
-    data = payload.get("data") or {}
-    essentials = data.get("essentials") or {}
-    context = data.get("alertContext") or {}
+    data = payload.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("essentials"), dict):
+        raise NotDiagnosable("The alert has no 'data.essentials' object.")
+    if not isinstance(data.get("alertContext", {}), dict):
+        raise NotDiagnosable("The alert's 'data.alertContext' must be an object.")
+    essentials = data["essentials"]
+    context = _object(data.get("alertContext"))
     signal = str(essentials.get("signalType") or "")
     rule = str(essentials.get("alertRule") or "alert")
     if signal != "Log":
@@ -80,7 +96,7 @@ def azure_monitor_logs(payload: Any) -> tuple[list[AlertLog], int]:
         for k in ("alertRule", "severity", "monitorCondition", "firedDateTime", "alertTargetIDs")
         if essentials.get(k) is not None
     }
-    tables = (context.get("SearchResults") or {}).get("tables") or []
+    tables = _list(_object(context.get("SearchResults")).get("tables"))
     distinct: dict[str, tuple[dict[str, Any], int]] = {}
     for table in tables:
         if not isinstance(table, dict):

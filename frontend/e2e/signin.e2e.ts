@@ -12,6 +12,7 @@ const KEEP_ALL = process.env.LOGDAWG_E2E_SCREENSHOTS === "1";
 let platform: Platform | undefined;
 let browser: Browser | undefined;
 let page!: Page;
+let invitationLink = "";
 
 async function visit(name: string, check: () => Promise<void>) {
   onTestFailed(async () => {
@@ -59,8 +60,8 @@ describe("signing in", () => {
       await page.getByLabel("E-mail").fill("charles@example.com");
       await page.locator("form").getByLabel("Role").selectOption("viewer");
       await page.getByRole("button", { name: "Invite" }).click();
-      await page.getByText(/\/invitations\/accept\?token=/).waitFor();
-      await page.getByText("charles@example.com (viewer)", { exact: false }).waitFor();
+      invitationLink = (await page.getByText(/\/invitations\/accept\?token=/).textContent()) ?? "";
+      await page.getByRole("listitem").filter({ hasText: "charles@example.com (viewer)" }).waitFor();
     });
   });
 
@@ -69,5 +70,24 @@ describe("signing in", () => {
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     const me = await page.request.get(`${platform?.url ?? ""}/api/v1/me`);
     expect(me.status()).toBe(401);
+  });
+
+  it("lets the invited colleague join as a viewer, who is offered reading only", async () => {
+    expect(invitationLink).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/invitations\/accept\?token=/);
+    await page.goto(invitationLink);
+    await page.getByLabel("E-mail").fill("charles@example.com");
+    await page.getByLabel("Name").fill("Charles Babbage");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await visit("accept-invitation", async () => {
+      await page.getByRole("heading", { name: "Join an organisation" }).waitFor();
+    });
+    await page.getByRole("button", { name: "Accept invitation" }).click();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.getByText("Charles Babbage (viewer)").waitFor();
+    expect(await page.getByRole("link", { name: "Submit a log" }).count()).toBe(0);
+    expect(await page.getByRole("link", { name: "API keys" }).count()).toBe(0);
+    await page.getByRole("link", { name: "Repositories" }).click();
+    await page.getByText("No repository yet.").waitFor();
+    expect(await page.getByRole("heading", { name: "Register a repository" }).count()).toBe(0);
   });
 });

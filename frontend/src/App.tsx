@@ -1,5 +1,5 @@
 import { lazy, Suspense, useState } from "react";
-import { createBrowserRouter, RouterProvider } from "react-router";
+import { createBrowserRouter, Navigate, RouterProvider } from "react-router";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { SignIn } from "./auth/SignIn";
 import { Layout } from "./components/Layout";
@@ -30,6 +30,8 @@ const router = createBrowserRouter([
       { path: "repositories", element: page(<RepositoriesPage />) },
       { path: "api-keys", element: page(<ApiKeysPage />) },
       { path: "members", element: page(<MembersPage />) },
+      // The sign-in layer answers an invitation link before the pages render; then home.
+      { path: "invitations/accept", element: <Navigate to="/" replace /> },
       { path: "*", element: <p>There is no page here. <a href="/">Go to the overview</a>.</p> },
     ],
   },

@@ -32,7 +32,7 @@ def join(base: str, owner: dict[str, str], email: str, role: str) -> dict[str, s
     )
     assert invited.status_code == 201, invited.text
     accepted = httpx.post(
-        f"{base}/api/v1/invitations/accept",
+        f"{base}/api/v1/invitation-acceptances",
         json={"token": invited.json()["token"]},
         headers=sign_in(base, email),
     )

@@ -132,7 +132,11 @@ async def rename_org(body: OrgUpdate, actor: Admin, session: SessionDep) -> OrgO
     return OrgOut(id=org.id, slug=org.slug, name=org.name, role=actor.role or Role.ADMIN)
 
 
-@router.delete("/org", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/org",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "The local organisation of a single-tenant platform."}},
+)
 async def delete_org(actor: Owner, session: SessionDep, platform: PlatformDep) -> None:
     """Delete the organisation and everything in it: reports, repositories, tokens, keys."""
     if actor.org_id == platform.local_org_id:
@@ -158,7 +162,11 @@ async def change_role(
     await session.commit()
 
 
-@router.delete("/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "The last owner stays."}},
+)
 async def remove_member(user_id: uuid.UUID, actor: Admin, session: SessionDep) -> None:
     await _member_change(orgs.remove_member(session, actor.org_id, _role(actor.role), user_id))
     await session.commit()
@@ -227,7 +235,7 @@ async def revoke_invitation(invitation_id: uuid.UUID, actor: Admin, session: Ses
     await session.commit()
 
 
-@router.post("/invitations/accept")
+@router.post("/invitation-acceptances")
 async def accept_invitation(
     body: InvitationAccept, caller: CallerDep, session: SessionDep
 ) -> InvitationAccepted:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Response, status
 
@@ -38,18 +38,16 @@ async def create_key(
     response: Response,
 ) -> ApiKeyCreated:
     """Create a key. The full key is in this answer only: it is stored as a keyed hash."""
-    if body.expires_at is not None:
-        if body.expires_at.tzinfo is None:
-            raise HTTPException(422, "expires_at needs a timezone, e.g. 2027-01-01T00:00:00Z.")
-        if body.expires_at <= datetime.now(UTC):
-            raise HTTPException(422, "expires_at is in the past.")
+    expires_at = (
+        datetime.now(UTC) + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    )
     key, secret = await api_keys.create(
         session,
         authenticator.hasher,
         org_id=actor.org_id,
         name=body.name,
         scopes=body.scopes,
-        expires_at=body.expires_at,
+        expires_at=expires_at,
         created_by=actor.user_id,
     )
     await session.commit()

@@ -43,7 +43,58 @@ def _json(body: bytes) -> Any:
         raise HTTPException(422, f"The body is not valid JSON: {exc}") from exc
 
 
-@router.post("/generic", status_code=status.HTTP_202_ACCEPTED)
+# The routes read their bodies themselves (any JSON object or text); these say so in the
+# OpenAPI document.
+GENERIC_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "minProperties": 1}},
+            "text/plain": {"schema": {"type": "string", "pattern": r"\S"}},
+        },
+    }
+}
+ALERT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["schemaId", "data"],
+                    "properties": {
+                        "schemaId": {"const": "azureMonitorCommonAlertSchema"},
+                        "data": {
+                            "type": "object",
+                            "required": ["essentials"],
+                            "properties": {
+                                "essentials": {
+                                    "type": "object",
+                                    "required": ["signalType"],
+                                    "properties": {"signalType": {"const": "Log"}},
+                                },
+                                "alertContext": {"type": "object"},
+                            },
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+NO_REPOSITORY: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No repository `repository_id` in this organisation."}
+}
+
+
+@router.post(
+    "/generic",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=GENERIC_BODY,
+    responses=NO_REPOSITORY,
+)
 async def ingest_generic(
     request: Request,
     actor: Ingest,
@@ -54,12 +105,18 @@ async def ingest_generic(
     source: Annotated[str | None, Query(max_length=200)] = None,
     x_logdawg_source: Annotated[str | None, Header(max_length=200)] = None,
 ) -> IngestAccepted:
-    """Any log as the body: a JSON object (kept as sent) or text (`text/plain`, or anything
-    that is not a JSON object). For a `curl` in a CI step, or a log forwarder."""
+    """Any log as the body: a JSON object (kept as sent), or text (any other content type).
+    For a `curl` in a CI step, or a log forwarder."""
     body = await _body(request)
     content: str | dict[str, Any]
-    parsed = _json(body) if "json" in request.headers.get("content-type", "") else None
-    if isinstance(parsed, dict):
+    if "json" in request.headers.get("content-type", ""):
+        parsed = _json(body)
+        if not isinstance(parsed, dict) or not parsed:
+            raise HTTPException(
+                422,
+                "A JSON body must be a non-empty object; send other logs as text "
+                "(Content-Type: text/plain).",
+            )
         content = parsed
     else:
         try:
@@ -88,7 +145,12 @@ async def ingest_generic(
     return IngestAccepted(diagnoses=[accepted])
 
 
-@router.post("/azure-monitor", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/azure-monitor",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=ALERT_BODY,
+    responses=NO_REPOSITORY,
+)
 async def ingest_azure_monitor(
     request: Request,
     actor: Ingest,

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import PlainTextResponse
-from pydantic import ValidationError
+from pydantic import AwareDatetime, BeforeValidator, ValidationError
 
 from app.analysis.markdown import render_markdown
 from app.analysis.report import DiagnosisReport
@@ -15,6 +15,20 @@ from app.api.deps import Member, QueueDep, SessionDep, Viewer
 from app.api.schemas import Occurrence, ReportDetail, ReportPage, ReportSummary
 from app.db.models import Report, ReportStatus
 from app.services import reports
+
+
+def _iso_only(value: object) -> object:
+    """A date-time as the schema says (RFC 3339, with its offset), not a Unix timestamp, which
+    pydantic would otherwise read from a bare number."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise ValueError(
+            "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-30T00:00:00Z"
+        )
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 logger = logging.getLogger(__name__)
@@ -72,8 +86,8 @@ async def list_reports(
     ] = None,
     repository_id: uuid.UUID | None = None,
     category: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[datetime | None, Query(description="Created at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Created before.")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Created at or after.")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Created before.")] = None,
     q: Annotated[
         str | None,
         Query(
@@ -84,9 +98,6 @@ async def list_reports(
     ] = None,
 ) -> ReportPage:
     """The organisation's reports, newest first, narrowed by the filters given."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(422, f"{name}: give a time zone, e.g. 2026-11-30T00:00:00Z")
     filters = reports.ReportFilters(
         status=status, repo_id=repository_id, category=category, since=since, until=until, q=q
     )
@@ -165,7 +176,10 @@ async def rerun_report(
 @router.get(
     "/{report_id}/markdown",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/markdown": {}}, "description": "The report as Markdown."}},
+    responses={
+        200: {"content": {"text/markdown": {}}, "description": "The report as Markdown."},
+        409: {"description": "The report has no diagnosis yet (pending, running or failed)."},
+    },
 )
 async def report_markdown(report_id: uuid.UUID, session: SessionDep, actor: Viewer) -> Response:
     """The diagnosis as a Markdown file, the form the original Log Dawg wrote."""

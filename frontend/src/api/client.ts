@@ -41,7 +41,7 @@ const authenticate: Middleware = {
 
 // Relative to the page by default: the API serves the SPA (locally) or Static Web Apps links
 // it under /api. VITE_API_BASE_URL points a separately hosted SPA at the API's origin.
-const baseUrl = (import.meta.env.VITE_API_BASE_URL as string | undefined) ?? window.location.origin;
+const baseUrl = (import.meta.env.VITE_API_BASE_URL as string | undefined) || window.location.origin;
 
 export const api = createClient<paths & DevIssuerPaths>({
   baseUrl,

@@ -3,6 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, setSession, unwrap } from "../api/client";
 import type { AuthConfig, Me } from "../api/contract";
 import { ErrorState, Loading } from "../components/States";
+import { AcceptInvitation, ACCEPT_PATH } from "./AcceptInvitation";
 import { CreateOrganisation } from "./CreateOrganisation";
 import { DevSignInForm } from "./DevSignInForm";
 import { makeSession, SessionContext } from "./session";
@@ -124,7 +125,25 @@ function Signed({
     [queryClient],
   );
   if (me.isPending) return <Loading label="Signing in" />;
-  if (me.isError) return <ErrorState error={me.error} />;
+  if (me.isError) {
+    // An expired or refused sign-in: offer a fresh one rather than a dead end.
+    if (me.error instanceof ApiError && me.error.status === 401 && signOut) {
+      return (
+        <main className="centered">
+          <ErrorState error={me.error} />
+          <p>
+            <button type="button" onClick={signOut}>
+              Sign in again
+            </button>
+          </p>
+        </main>
+      );
+    }
+    return <ErrorState error={me.error} />;
+  }
+  if (config.mode === "multi_tenant" && window.location.pathname === ACCEPT_PATH) {
+    return <AcceptInvitation onJoined={selectOrg} />;
+  }
   const value = makeSession(config, me.data, orgId, selectOrg, signOut);
   if (config.mode === "multi_tenant" && value.org === null) {
     return <CreateOrganisation onCreated={selectOrg} signOut={signOut} />;

@@ -1,6 +1,7 @@
 import { Link } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../../api/client";
+import { useSession } from "../../auth/session";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { exact, percent, when } from "../../lib/format";
 import styles from "./Overview.module.css";
@@ -8,6 +9,7 @@ import styles from "./Overview.module.css";
 export const overviewKeys = { all: ["overview"] as const, stats: () => [...overviewKeys.all, "stats"] as const };
 
 export function OverviewPage() {
+  const session = useSession();
   const stats = useQuery({
     queryKey: overviewKeys.stats(),
     queryFn: async () => unwrap(await api.GET("/api/v1/stats")),
@@ -44,7 +46,13 @@ export function OverviewPage() {
         <h2 id="noisiest">Noisiest errors</h2>
         {s.noisiest.length === 0 ? (
           <Empty>
-            Nothing yet. <Link to="/submit">Submit a log</Link> to see the platform at work.
+            Nothing yet.
+            {session.can("submit") && (
+              <>
+                {" "}
+                <Link to="/submit">Submit a log</Link> to see the platform at work.
+              </>
+            )}
           </Empty>
         ) : (
           <table>

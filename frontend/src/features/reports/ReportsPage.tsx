@@ -1,6 +1,7 @@
 import { useState, type SubmitEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import type { Schemas } from "../../api/client";
+import { useSession } from "../../auth/session";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
 import { when } from "../../lib/format";
@@ -34,6 +35,7 @@ function filtersOf(params: URLSearchParams): ReportFilters {
 }
 
 export function ReportsPage() {
+  const session = useSession();
   const [params, setParams] = useSearchParams();
   const filters = filtersOf(params);
   const reports = useReportList(filters);
@@ -106,8 +108,13 @@ export function ReportsPage() {
             "No report matches these filters."
           ) : (
             <>
-              No reports yet. <Link to="/submit">Submit a log</Link> or send one to{" "}
-              <code>POST /api/v1/logs/diagnose</code>.
+              No reports yet.
+              {session.can("submit") && (
+                <>
+                  {" "}
+                  <Link to="/submit">Submit a log</Link> or send one to <code>POST /api/v1/logs/diagnose</code>.
+                </>
+              )}
             </>
           )}
         </Empty>
