@@ -123,7 +123,10 @@ async def test_filters_by_status_repository_and_date(
     assert await _ids(client, until="2026-06-01T00:00:00Z") == [str(pending)]
     naive = await client.get("/api/v1/reports", params={"since": "2026-06-01T00:00:00"})
     assert naive.status_code == 422
-    assert "time zone" in naive.json()["detail"]
+    assert "timezone" in naive.json()["detail"]
+    # A bare number is not read as a Unix timestamp: the schema says date-time.
+    number = await client.get("/api/v1/reports", params={"until": "0.5"})
+    assert number.status_code == 422 and "ISO 8601" in number.json()["detail"]
     listed = (await client.get("/api/v1/reports", params={"status": "complete"})).json()
     assert listed["items"][0]["category"] == "memory"
 
