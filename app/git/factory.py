@@ -12,6 +12,7 @@ from app.git.github import GitHubClient
 from app.git.http import HttpPolicy
 from app.git.local import LocalGitProvider
 from app.git.safety import check_base_url
+from app.git.tokens import TokenSource
 from app.git.types import GitProvider, RepoRef
 from app.settings import Settings
 
@@ -27,7 +28,7 @@ def policy_of(settings: Settings) -> HttpPolicy:
 
 async def provider_for(
     repo: RepoRef,
-    token: str | None,
+    token: str | TokenSource | None,
     settings: Settings,
     *,
     cache: ResponseCache,
