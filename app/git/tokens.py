@@ -261,6 +261,7 @@ class InstallationTokenSource:
         self.installation_id = installation_id
         self._repository = repository
         self.key = f"github-installation:{installation_id}"
+        self.api_url = app.api_url
 
     def __repr__(self) -> str:
         return f"InstallationTokenSource({self.installation_id})"
