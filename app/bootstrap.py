@@ -198,7 +198,12 @@ async def bootstrap(
         local_org_id=local_org_id,
         embedded=embedded,
         local_user_id=local_user_id,
-        access=RepositoryAccess(github_app=github_app(settings)),
+        access=RepositoryAccess(
+            github_app=github_app(settings),
+            identity_grants=settings.azure_devops_identity_grants
+            if settings.mode == "multi_tenant"
+            else None,
+        ),
     )
 
 

@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     github_web_url: str = "https://github.com"
     # How long an install's state parameter stays valid.
     github_install_state_ttl_s: float = Field(default=900.0, gt=0, le=86_400)
+    # Multi-tenant: which Azure DevOps organisations each Log Dawg organisation may read with
+    # the platform's own identity, as approved by the operator ("contoso=<org uuid>,..."). An
+    # identity added to one customer's Azure DevOps must not read it for another tenant.
+    azure_devops_identity_orgs: str | None = None
 
     # Diagnosis
     # Who explains the evidence: the offline heuristic, or a model (see the README).
@@ -276,10 +280,27 @@ class Settings(BaseSettings):
         secret = self.github_app_webhook_secret
         if secret is not None and len(secret.get_secret_value()) < 16:
             raise ValueError("LOGDAWG_GITHUB_APP_WEBHOOK_SECRET must be at least 16 characters")
+        try:
+            self.azure_devops_identity_grants  # noqa: B018 - parsed to be checked
+        except ValueError:
+            raise ValueError(
+                "LOGDAWG_AZURE_DEVOPS_IDENTITY_ORGS must list AZURE_DEVOPS_ORG=ORGANISATION_ID "
+                "pairs separated by commas (the organisation's id is a UUID)"
+            ) from None
         for name in ("github_api_url", "github_web_url"):
             url = getattr(self, name)
             if not url.startswith(("https://", "http://127.0.0.1")):
                 raise ValueError(f"LOGDAWG_{name.upper()} must be an https:// URL, got {url!r}")
+
+    @property
+    def azure_devops_identity_grants(self) -> frozenset[tuple[str, uuid.UUID]]:
+        grants = set()
+        for pair in (self.azure_devops_identity_orgs or "").split(","):
+            if not pair.strip():
+                continue
+            ado_org, _, org = pair.partition("=")
+            grants.add((ado_org.strip().lower(), uuid.UUID(org.strip())))
+        return frozenset(grants)
 
     @property
     def github_app_configured(self) -> bool:

@@ -64,7 +64,13 @@ class RepositoryAccess:
     # The azure-identity seams; tests hand in fake credentials.
     platform_credential: Callable[[], TokenCredential] = _default_credential
     service_principal: Callable[[str, str, str], TokenCredential] = _service_principal
+    # Multi-tenant: the (Azure DevOps organisation, Log Dawg organisation) pairs the operator
+    # approved for the platform's own identity; None (single-tenant): no restriction.
+    identity_grants: frozenset[tuple[str, uuid.UUID]] | None = None
     _entra: dict[str, EntraTokenSource] = field(default_factory=dict)
+
+    def identity_allowed(self, org_id: uuid.UUID, ado_org: str) -> bool:
+        return self.identity_grants is None or (ado_org.lower(), org_id) in self.identity_grants
 
     def platform_source(self) -> EntraTokenSource:
         key = "azure-devops:platform-identity"
@@ -97,6 +103,11 @@ class RepositoryAccess:
         if kind == AuthKind.GITHUB_APP:
             return await self._installation_source(session, repository)
         if kind == AuthKind.AZURE_IDENTITY:
+            if not self.identity_allowed(repository.org_id, repository.owner):
+                raise BadCredentials(
+                    f"the platform's identity is not approved for the Azure DevOps organisation "
+                    f"{repository.owner!r} of this organisation: ask the operator"
+                )
             return self.platform_source()
         if kind == AuthKind.AZURE_SERVICE_PRINCIPAL:
             sealed = await token_for(session, kek, repository)

@@ -65,6 +65,15 @@ async def register_repository(
             )
         except Refused as exc:
             raise HTTPException(422, f"base_url: {exc}") from exc
+    if body.auth == "azure_identity" and not platform.access.identity_allowed(
+        actor.org_id, body.owner
+    ):
+        raise HTTPException(
+            403,
+            f"The platform's identity is not approved for the Azure DevOps organisation "
+            f"{body.owner!r} in this organisation: the operator approves it "
+            "(LOGDAWG_AZURE_DEVOPS_IDENTITY_ORGS), or use your own service principal.",
+        )
     try:
         repo = await repositories.register(
             session,

@@ -455,3 +455,29 @@ async def test_azure_devops_with_the_platform_identity_or_a_service_principal(
             assert rotate.status_code == 409
     assert secret not in caplog.text
     assert not any(token in caplog.text for token in ado.issued)
+
+
+async def test_the_platform_identity_reads_only_approved_azure_devops_organisations(
+    platform: Platform,
+) -> None:
+    """In multi-tenant mode another tenant cannot name a customer's Azure DevOps organisation
+    that added the platform's identity: the operator approves each pairing."""
+    mt = multi_tenant_platform(platform)
+    approved: set[tuple[str, uuid.UUID]] = set()
+    mt = dataclasses.replace(mt, access=RepositoryAccess(identity_grants=frozenset()))
+    app = create_app(platform=mt)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api"
+    ) as c:
+        t = Tenancy(client=c, app=app, platform=mt)
+        customer = await new_org(t, "owner@contoso.example", "contoso")
+        intruder = await new_org(t, "owner@intruder.example", "intruder")
+        approved.add(("contoso", uuid.UUID(customer["X-Logdawg-Org"])))
+        mt.access.identity_grants = frozenset(approved)
+        body = {"provider": "azure_devops", "owner": "Contoso", "project": "Shop",
+                "name": "shop", "auth": "azure_identity"}  # fmt: skip
+        refused = await c.post("/api/v1/repositories", json=body, headers=intruder)
+        assert refused.status_code == 403, refused.text
+        assert "LOGDAWG_AZURE_DEVOPS_IDENTITY_ORGS" in refused.json()["detail"]
+        accepted = await c.post("/api/v1/repositories", json=body, headers=customer)
+        assert accepted.status_code == 201, accepted.text

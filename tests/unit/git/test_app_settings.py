@@ -66,3 +66,11 @@ def test_the_key_can_come_from_a_file(tmp_path: Path) -> None:
     key_file.write_text("not a key")
     with pytest.raises(ValueError, match="LOGDAWG_GITHUB_APP_PRIVATE_KEY_FILE"):
         settings.github_app_key_pem()
+
+
+def test_identity_approvals_are_pairs_of_an_azure_devops_org_and_an_organisation_id() -> None:
+    org = "6f1c2b8e-0000-4000-8000-000000000001"
+    settings = Settings(azure_devops_identity_orgs=f" Contoso={org} ,fabrikam={org}")
+    assert {name for name, _ in settings.azure_devops_identity_grants} == {"contoso", "fabrikam"}
+    with pytest.raises(ValidationError, match="LOGDAWG_AZURE_DEVOPS_IDENTITY_ORGS"):
+        Settings(azure_devops_identity_orgs="contoso=not-a-uuid")
