@@ -216,4 +216,9 @@ def github_app(settings: Settings) -> GitHubApp | None:
         private_key_pem=settings.github_app_key_pem(),
         api_url=settings.github_api_url,
         timeout_s=settings.git_timeout_s,
+        web_url=settings.github_web_url,
+        client_id=settings.github_app_client_id,
+        client_secret=settings.github_app_client_secret.get_secret_value()
+        if settings.github_app_client_secret
+        else None,
     )

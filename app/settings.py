@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     github_app_private_key: SecretStr | None = None
     github_app_private_key_file: Path | None = None
     github_app_webhook_secret: SecretStr | None = None
+    # With the client id: the install's callback proves, with the installing person's GitHub
+    # authorisation, that they can see the installation (required in multi-tenant mode).
+    github_app_client_secret: SecretStr | None = None
     github_app_slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
     # Where the app's endpoints live: github.com's, or a GitHub Enterprise Server's.
     github_api_url: str = "https://api.github.com"
@@ -266,6 +269,13 @@ class Settings(BaseSettings):
         if any(given.values()) and not all(given.values()):
             missing = ", ".join(name for name, ok in given.items() if not ok)
             raise ValueError(f"the GitHub App is partly configured: set {missing} as well")
+        verifies = self.github_app_client_id is not None and self.github_app_client_secret
+        if self.github_app_id is not None and self.mode == "multi_tenant" and not verifies:
+            raise ValueError(
+                "LOGDAWG_GITHUB_APP_CLIENT_ID and LOGDAWG_GITHUB_APP_CLIENT_SECRET are required "
+                "in multi-tenant mode: the install's callback checks that the person can see "
+                "the installation they connect"
+            )
         if self.github_app_private_key is not None and self.github_app_private_key_file:
             raise ValueError(
                 "set LOGDAWG_GITHUB_APP_PRIVATE_KEY or LOGDAWG_GITHUB_APP_PRIVATE_KEY_FILE, "

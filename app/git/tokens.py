@@ -105,8 +105,14 @@ class GitHubApp:
         clock: Clock = time.time,
         margin_s: float = REFRESH_MARGIN_S,
         timeout_s: float = 20.0,
+        web_url: str = "https://github.com",
+        client_id: str | None = None,
+        client_secret: str | None = None,
     ) -> None:
         self.app_id = app_id
+        self.web_url = web_url.rstrip("/")
+        self._client_id = client_id
+        self._client_secret = client_secret
         self._key = private_key_pem
         self.api_url = api_url.rstrip("/")
         self._transport = transport
@@ -221,6 +227,55 @@ class GitHubApp:
         """Drop the installation's cached tokens (it was uninstalled or changed)."""
         for key in [k for k in self._cache if k[0] == installation_id]:
             del self._cache[key]
+
+    @property
+    def verifies_users(self) -> bool:
+        return bool(self._client_id and self._client_secret)
+
+    async def person_can_see(self, code: str, installation_id: int) -> bool:
+        """Whether the GitHub user who authorised ``code`` (sent with the install's redirect
+        when the app requests user authorisation) can access the installation. Their token
+        is used for this one question and then forgotten."""
+        try:
+            async with httpx.AsyncClient(
+                transport=self._transport, timeout=self._timeout_s, follow_redirects=False
+            ) as client:
+                exchanged = await client.post(
+                    f"{self.web_url}/login/oauth/access_token",
+                    headers={"Accept": "application/json", "User-Agent": "log-dawg-cloud"},
+                    data={
+                        "client_id": self._client_id or "",
+                        "client_secret": self._client_secret or "",
+                        "code": code,
+                    },
+                )
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(
+                f"GitHub could not be reached ({type(exc).__name__})"
+            ) from None
+        try:
+            user_token = exchanged.json().get("access_token") if exchanged.is_success else None
+        except ValueError:
+            user_token = None
+        if not isinstance(user_token, str) or not user_token:
+            return False
+        page = 1
+        while page <= 10:
+            response = await self._call(
+                "GET", f"/user/installations?per_page=100&page={page}", bearer=user_token
+            )
+            if response.status_code != 200:
+                return False
+            try:
+                found = response.json().get("installations") or []
+            except ValueError:
+                return False
+            if any(isinstance(i, dict) and i.get("id") == installation_id for i in found):
+                return True
+            if len(found) < 100:
+                return False
+            page += 1
+        return False
 
     def source(self, installation_id: int, repository: str | None) -> InstallationTokenSource:
         return InstallationTokenSource(self, installation_id, repository)

@@ -117,10 +117,23 @@ async def complete_install(
     *,
     started: GitHubInstallState,
     installation_id: int,
+    code: str | None,
 ) -> tuple[GitHubInstallation, list[dict[str, Any]]]:
     """Check that the installation belongs to the account chosen at ``started`` (a spent
-    state), store it for the organisation, and return it with the repositories it grants."""
+    state) and, when the app verifies people, that the GitHub user who installed it (``code``)
+    can see it; store it for the organisation, and return it with what it grants."""
     org_id, user_id = started.org_id, started.user_id
+    if app.verifies_users:
+        if not code:
+            raise InstallRefused(
+                "GitHub sent no authorisation code: the app must request user authorisation "
+                "during installation (see the README)"
+            )
+        if not await app.person_can_see(code, installation_id):
+            raise InstallRefused(
+                f"your GitHub user cannot see the installation {installation_id}: install the "
+                "app yourself, or ask an owner of that GitHub account"
+            )
     details = await app.installation(installation_id)
     account = details.get("account") or {}
     login = str(account.get("login") or "")

@@ -137,6 +137,12 @@ class FakeServer:
     mint_bodies: list[dict[str, Any]] = field(default_factory=list)
     expired_sent: int = 0
     bad_jwts: int = 0
+    # OAuth (user authorisation during installation): the app's client credentials, one-time
+    # codes -> the installation ids their user can see, and the user tokens they became.
+    client_id: str | None = None
+    client_secret: str | None = None
+    oauth_codes: dict[str, list[int]] = field(default_factory=dict)
+    user_tokens: dict[str, list[int]] = field(default_factory=dict)
 
     def sent(self, conditional: bool | None = None) -> int:
         return sum(1 for r in self.requests if conditional is None or r.conditional == conditional)
@@ -171,7 +177,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, body = 401, {}, json.dumps({"message": "Bad credentials"}).encode()
         else:
             length = int(self.headers.get("Content-Length") or 0)
-            payload = json.loads(self.rfile.read(length)) if length else None
+            raw = self.rfile.read(length) if length else b""
+            if "form-urlencoded" in self.headers.get("Content-Type", ""):
+                payload = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
+            else:
+                payload = json.loads(raw) if raw else None
             status, headers, body = self.answer(method, unquote(url.path), query, payload)
         etag = headers.get("ETag")
         if status == 200 and etag and self.headers.get("If-None-Match") == etag:
@@ -234,6 +244,10 @@ class GitHubHandler(_Handler):
         bearer = sent.removeprefix("Bearer ") if sent.startswith("Bearer ") else None
         if self.path.startswith("/app/"):
             return bearer is not None and self._app_jwt_ok(bearer)
+        if self.path.startswith("/login/oauth/"):
+            return True  # the client authenticates in the body
+        if self.path.startswith("/user/"):
+            return bearer is not None and bearer in fake.user_tokens
         if bearer is not None and bearer in fake.issued:
             installation_id, repos, expires = fake.issued[bearer]
             if fake.now() >= expires:
@@ -275,6 +289,22 @@ class GitHubHandler(_Handler):
             fake.app_jwts.append(token)
             fake.bad_jwts += 0 if ok else 1
         return ok
+
+    def _oauth(self, form: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """GitHub answers 200 with an ``error`` for a bad code or client (JSON requested)."""
+        fake = self.fake
+        if (form.get("client_id"), form.get("client_secret")) != (
+            fake.client_id,
+            fake.client_secret,
+        ):
+            return _json({"error": "incorrect_client_credentials"}, etag=False)
+        with fake.lock:
+            visible = fake.oauth_codes.pop(form.get("code", ""), None)  # one-time
+        if visible is None:
+            return _json({"error": "bad_verification_code"}, etag=False)
+        token = f"ghu_{secrets.token_hex(18)}"
+        fake.user_tokens[token] = visible
+        return _json({"access_token": token, "token_type": "bearer", "scope": ""}, etag=False)
 
     def _app(self, method: str, path: str, query: dict[str, str], payload: Any) -> Any:
         fake = self.fake
@@ -342,6 +372,22 @@ class GitHubHandler(_Handler):
     ) -> tuple[int, dict[str, str], bytes]:
         if path == "/graphql" and method == "POST":
             return self._graphql(payload)
+        if path == "/login/oauth/access_token" and method == "POST":
+            return self._oauth(payload or {})
+        if path == "/user/installations":
+            bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            visible = self.fake.user_tokens[bearer]
+            return _json(
+                {
+                    "total_count": len(visible),
+                    "installations": [
+                        {"id": i, "account": self.fake.installations[i]["account"]}
+                        for i in visible
+                        if i in self.fake.installations
+                    ],
+                },
+                etag=False,
+            )
         if path.startswith(("/app/", "/installation/")):
             answer: tuple[int, dict[str, str], bytes] = self._app(method, path, query, payload)
             return answer

@@ -48,6 +48,13 @@ class InstallCallback(BaseModel):
     installation_id: int = Field(ge=1, le=2**63 - 1)
     state: str = Field(min_length=16, max_length=200)
     setup_action: str | None = Field(default=None, max_length=40)
+    code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The authorisation code GitHub adds to the redirect (the app requests user "
+        "authorisation during installation); proves the person can see the installation.",
+    )
 
 
 class GrantedRepository(BaseModel):
@@ -165,7 +172,7 @@ async def complete_install(
     await session.commit()  # spent for good, whatever follows
     try:
         row, found = await github_app.complete_install(
-            session, app, started=started, installation_id=body.installation_id
+            session, app, started=started, installation_id=body.installation_id, code=body.code
         )
     except github_app.InstallRefused as exc:
         raise HTTPException(422, str(exc)) from None

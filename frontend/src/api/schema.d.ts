@@ -931,6 +931,11 @@ export interface components {
         };
         /** InstallCallback */
         InstallCallback: {
+            /**
+             * Code
+             * @description The authorisation code GitHub adds to the redirect (the app requests user authorisation during installation); proves the person can see the installation.
+             */
+            code?: string | null;
             /** Installation Id */
             installation_id: number;
             /** Setup Action */

@@ -41,6 +41,7 @@ pytestmark = pytest.mark.integration
 APP_ID = 424242
 SLUG = "log-dawg-test"
 WEBHOOK_SECRET = "whsec-" + "k" * 30
+CLIENT_SECRET = "oauth-" + "c" * 30
 ACME, EVIL = 42, 77
 
 
@@ -72,6 +73,7 @@ def github(tmp_path: Path, app_key: rsa.RSAPrivateKey) -> Iterator[FakeServer]:
             "account": {"login": "acme", "type": "Organization", "id": 1},
             "repositories": ["shop", "billing"],
         }
+        fake.client_id, fake.client_secret = "Iv1.test", CLIENT_SECRET
         fake.installations[EVIL] = {
             "account": {"login": "evil-corp", "type": "Organization", "id": 2},
             "repositories": ["loot"],
@@ -102,14 +104,20 @@ async def gh(
         github_app_private_key=SecretStr(key_pem),
         github_app_webhook_secret=SecretStr(WEBHOOK_SECRET),
         github_api_url=github.url,
+        github_app_client_id="Iv1.test",
+        github_app_client_secret=SecretStr(CLIENT_SECRET),
     )
-    mt = dataclasses.replace(
-        mt,
-        access=RepositoryAccess(
-            github_app=GitHubApp(app_id=APP_ID, private_key_pem=key_pem, api_url=github.url)
-        ),
+    app_ = GitHubApp(
+        app_id=APP_ID,
+        private_key_pem=key_pem,
+        api_url=github.url,
+        web_url=github.url,
+        client_id="Iv1.test",
+        client_secret=CLIENT_SECRET,
     )
+    mt = dataclasses.replace(mt, access=RepositoryAccess(github_app=app_))
     app = create_app(platform=mt)
+    app.state.test_github = github
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api"
     ) as c:
@@ -132,17 +140,28 @@ def state_of(install_url: str) -> str:
     return parse_qs(parts.query)["state"][0]
 
 
-async def install(t: Tenancy, owner: dict[str, str], installation: int, account: str) -> Any:
+def oauth_code(github: FakeServer, *visible: int) -> str:
+    """The code GitHub adds to the redirect for a user who can see ``visible``."""
+    code = uuid.uuid4().hex[:20]
+    github.oauth_codes[code] = list(visible)
+    return code
+
+
+async def install(
+    t: Tenancy, owner: dict[str, str], installation: int, account: str, code: str | None = None
+) -> Any:
     started = await t.client.post(
         "/api/v1/github-app/install", json={"account": account}, headers=owner
     )
     assert started.status_code == 201, started.text
     state = state_of(started.json()["install_url"])
+    github: FakeServer = t.app.state.test_github
     return await t.client.post(
         "/api/v1/github-app/callback",
-        json={"installation_id": installation, "state": state, "setup_action": "install"},
+        json={"installation_id": installation, "state": state, "setup_action": "install",
+              "code": code or oauth_code(github, installation)},
         headers=owner,
-    )
+    )  # fmt: skip
 
 
 def signed(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
@@ -260,13 +279,16 @@ async def test_install_register_read_and_webhooks_leak_no_secret(
         *pem(app_key).splitlines()[1:-1],
         *github.app_jwts,
         *github.issued,
+        *github.user_tokens,
         WEBHOOK_SECRET,
+        CLIENT_SECRET,
     ]
     assert len(github.app_jwts) >= 3 and len(github.issued) >= 2
     output = "\n".join(seen.texts) + "\n" + caplog.text
     leaked = [s[:12] for s in secrets if s in output]
     assert leaked == [], f"secrets in responses or logs: {leaked}"
-    assert "ghs_" not in output and "eyJ" not in output
+    assert github.user_tokens, "the callback asked GitHub who the person is"
+    assert "ghs_" not in output and "ghu_" not in output and "eyJ" not in output
 
 
 async def test_the_callback_checks_state_account_person_and_organisation(
@@ -283,7 +305,7 @@ async def test_the_callback_checks_state_account_person_and_organisation(
     # A state is used once.
     started = await t.client.post("/api/v1/github-app/install", json={}, headers=owner)
     state = state_of(started.json()["install_url"])
-    body = {"installation_id": ACME, "state": state}
+    body = {"installation_id": ACME, "state": state, "code": oauth_code(github, ACME)}
     first = await t.client.post("/api/v1/github-app/callback", json=body, headers=owner)
     assert first.status_code == 201
     replay = await t.client.post("/api/v1/github-app/callback", json=body, headers=owner)
@@ -294,7 +316,9 @@ async def test_the_callback_checks_state_account_person_and_organisation(
     started = await t.client.post("/api/v1/github-app/install", json={}, headers=owner)
     state = state_of(started.json()["install_url"])
     foreign = await t.client.post(
-        "/api/v1/github-app/callback", json={"installation_id": ACME, "state": state}, headers=other
+        "/api/v1/github-app/callback",
+        json={"installation_id": ACME, "state": state, "code": oauth_code(github, ACME)},
+        headers=other,
     )
     assert foreign.status_code == 422 and "unknown" in foreign.json()["detail"]
 
@@ -310,7 +334,9 @@ async def test_the_callback_checks_state_account_person_and_organisation(
         )
         await session.commit()
     expired = await t.client.post(
-        "/api/v1/github-app/callback", json={"installation_id": ACME, "state": state}, headers=owner
+        "/api/v1/github-app/callback",
+        json={"installation_id": ACME, "state": state, "code": oauth_code(github, ACME)},
+        headers=owner,
     )
     assert expired.status_code == 422 and "expired" in expired.json()["detail"]
 
@@ -318,10 +344,37 @@ async def test_the_callback_checks_state_account_person_and_organisation(
     started = await t.client.post("/api/v1/github-app/install", json={}, headers=other)
     claimed = await t.client.post(
         "/api/v1/github-app/callback",
-        json={"installation_id": ACME, "state": state_of(started.json()["install_url"])},
+        json={"installation_id": ACME, "state": state_of(started.json()["install_url"]),
+              "code": oauth_code(github, ACME)},
         headers=other,
-    )
+    )  # fmt: skip
     assert claimed.status_code == 409, claimed.text
+
+
+async def test_a_person_cannot_connect_an_installation_they_cannot_see(
+    gh: Tenancy, github: FakeServer
+) -> None:
+    """The state alone does not prove the installation is yours: anyone can name any
+    installation id. GitHub's user authorisation during installation does."""
+    t = gh
+    intruder = await new_org(t, "owner@intruder.example", "intruder")
+    # The intruder's GitHub user sees only their own installation (EVIL), and names ACME's.
+    stolen = await install(t, intruder, ACME, "acme", code=oauth_code(github, EVIL))
+    assert stolen.status_code == 422 and "cannot see" in stolen.json()["detail"]
+    started = await t.client.post("/api/v1/github-app/install", json={}, headers=intruder)
+    no_code = await t.client.post(
+        "/api/v1/github-app/callback",
+        json={"installation_id": ACME, "state": state_of(started.json()["install_url"])},
+        headers=intruder,
+    )
+    assert no_code.status_code == 422 and "authorisation code" in no_code.json()["detail"]
+    # A code is one-time at GitHub: replaying a used one is refused as well.
+    code = oauth_code(github, ACME)
+    owner = await new_org(t, "owner@acme.example", "acme")
+    assert (await install(t, owner, ACME, "acme", code=code)).status_code == 201
+    replayed = await install(t, intruder, ACME, "acme", code=code)
+    assert replayed.status_code == 422
+    assert (await t.client.get("/api/v1/github-app/installations", headers=intruder)).json() == []
 
 
 async def test_a_webhook_without_a_valid_signature_is_401_and_changes_nothing(

@@ -74,3 +74,17 @@ def test_identity_approvals_are_pairs_of_an_azure_devops_org_and_an_organisation
     assert {name for name, _ in settings.azure_devops_identity_grants} == {"contoso", "fabrikam"}
     with pytest.raises(ValidationError, match="LOGDAWG_AZURE_DEVOPS_IDENTITY_ORGS"):
         Settings(azure_devops_identity_orgs="contoso=not-a-uuid")
+
+
+def test_multi_tenant_needs_the_app_to_verify_who_installs() -> None:
+    multi = {"mode": "multi_tenant", "auth_provider": "dev", "environment": "local"}
+    with pytest.raises(ValidationError, match="LOGDAWG_GITHUB_APP_CLIENT_SECRET"):
+        Settings(**multi, **FULL)  # type: ignore[arg-type]
+    settings = Settings(
+        **multi,  # type: ignore[arg-type]
+        **FULL,  # type: ignore[arg-type]
+        github_app_client_id="Iv1.abc",
+        github_app_client_secret=SecretStr("s" * 20),
+    )
+    app = github_app(settings)
+    assert app is not None and app.verifies_users
