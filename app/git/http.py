@@ -204,6 +204,17 @@ class ProviderHttp:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 raise ProviderUnavailable(f"{self.provider} answered {answer.status}")
+            if (
+                answer.status == 401
+                and self._source is not None
+                and attempt == 0 < policy.max_retries
+            ):
+                # A token the provider revoked early (an app uninstalled, an identity removed):
+                # drop it and ask the source once more, which mints anew or says why it cannot.
+                forget = getattr(self._source, "forget_token", None)
+                if forget is not None:
+                    forget()
+                    continue
             self._note_budget(answer.headers)
             return self._checked(answer, not_found)
         raise ProviderUnavailable(f"{self.provider} did not answer")  # pragma: no cover

@@ -324,6 +324,10 @@ class InstallationTokenSource:
     async def token(self) -> str | None:
         return await self._app.token(self.installation_id, self._repository)
 
+    def forget_token(self) -> None:
+        """GitHub refused the cached token (401): the next request mints a new one."""
+        self._app.forget(self.installation_id)
+
 
 class TokenCredential(Protocol):
     """azure-identity's synchronous credential seam (``azure.core.credentials``)."""
@@ -355,6 +359,10 @@ class EntraTokenSource:
 
     def __repr__(self) -> str:
         return f"EntraTokenSource({self.key})"
+
+    def forget_token(self) -> None:
+        """Azure DevOps refused the token (401): ask the credential again next time."""
+        self._token, self._expires_on = None, 0.0
 
     async def token(self) -> str | None:
         async with self._lock:

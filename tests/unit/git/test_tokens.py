@@ -180,6 +180,22 @@ async def test_an_uninstalled_app_fails_clearly_and_is_not_retried(
     assert sum(1 for r in github.requests if "access_tokens" in r.path) == 1  # not retried
 
 
+async def test_a_token_revoked_by_an_uninstall_is_dropped_and_the_error_is_clear(
+    github: FakeServer, app_key: rsa.RSAPrivateKey, clock: Clock
+) -> None:
+    """The cached token still has an hour, but GitHub revoked it with the uninstall: the
+    401 drops it, the re-mint finds the installation gone, and says so (not retried)."""
+    app = make_app(github, app_key, clock)
+    gh = client(github, app.source(INSTALLATION, "shop"))
+    await gh.resolve_ref(REPO, "main")
+    del github.installations[INSTALLATION]
+    with pytest.raises(InstallationGone, match="uninstalled"):
+        await gh.resolve_ref(REPO, "HEAD~1")
+    await gh.aclose()
+    assert app.minted == 1
+    assert [r.status for r in github.requests][-2:] == [401, 404]
+
+
 async def test_a_repository_the_installation_does_not_grant_is_refused(
     github: FakeServer, app_key: rsa.RSAPrivateKey, clock: Clock
 ) -> None:
