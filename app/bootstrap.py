@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from sqlalchemy import create_engine as create_sync_engine
@@ -17,12 +17,14 @@ from app.db import migrate
 from app.db.embedded import EmbeddedDatabase, start_embedded
 from app.db.entra import EntraPassword, use_entra_password
 from app.db.session import create_engine, session_factory
+from app.git.tokens import GitHubApp
 from app.queue.base import JobQueue
 from app.queue.postgres import PostgresJobQueue
 from app.queue.servicebus import ServiceBusJobQueue
 from app.secrets.base import KeyWrapper
 from app.secrets.keyvault import KeyVaultKey
 from app.secrets.local import LocalKeyFile
+from app.services.repository_access import RepositoryAccess
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,9 @@ class Platform:
     embedded: EmbeddedDatabase | None
     # The local organisation's owner, whom a request without credentials acts as.
     local_user_id: uuid.UUID | None = None
+    # How repositories are read without pasted tokens (the GitHub App, Entra ID); one per
+    # process, so token caches are shared.
+    access: RepositoryAccess = field(default_factory=RepositoryAccess)
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -196,4 +201,27 @@ async def bootstrap(
         local_org_id=local_org_id,
         embedded=embedded,
         local_user_id=local_user_id,
+        access=RepositoryAccess(
+            github_app=github_app(settings),
+            identity_grants=settings.azure_devops_identity_grants
+            if settings.mode == "multi_tenant"
+            else None,
+        ),
+    )
+
+
+def github_app(settings: Settings) -> GitHubApp | None:
+    """The platform's GitHub App; one per process, so its installation tokens are shared."""
+    if settings.github_app_id is None:
+        return None
+    return GitHubApp(
+        app_id=settings.github_app_id,
+        private_key_pem=settings.github_app_key_pem(),
+        api_url=settings.github_api_url,
+        timeout_s=settings.git_timeout_s,
+        web_url=settings.github_web_url,
+        client_id=settings.github_app_client_id,
+        client_secret=settings.github_app_client_secret.get_secret_value()
+        if settings.github_app_client_secret
+        else None,
     )

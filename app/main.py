@@ -17,6 +17,7 @@ from app.api.limits import BodySizeLimit, JsonGuard
 from app.api.routes import (
     access,
     api_keys,
+    github_app,
     health,
     ingest,
     logs,
@@ -26,6 +27,7 @@ from app.api.routes import (
     retention,
     stats,
     webhook_principals,
+    webhooks_github,
 )
 from app.auth import dev_issuer
 from app.auth.authenticate import Authentication
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(repository_checks.router)
     app.include_router(stats.router)
     app.include_router(retention.router)
+    app.include_router(github_app.router)
+    app.include_router(webhooks_github.router)
     if settings.auth_provider == "dev":
         app.include_router(dev_issuer.router)
     # Outermost: a browser's preflight is answered before authentication sees it.

@@ -130,6 +130,27 @@ class Settings(BaseSettings):
     git_concurrency: int = Field(default=4, ge=1, le=32)
     git_memory_cache_mb: int = Field(default=64, ge=0, le=4096)
 
+    # The platform's GitHub App (README "Connect GitHub with the app"). The private key is a
+    # PEM given inline (a Key Vault reference in Azure) or as a file path; never logged.
+    github_app_id: int | None = Field(default=None, ge=1)
+    github_app_client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    github_app_private_key: SecretStr | None = None
+    github_app_private_key_file: Path | None = None
+    github_app_webhook_secret: SecretStr | None = None
+    # With the client id: the install's callback proves, with the installing person's GitHub
+    # authorisation, that they can see the installation (required in multi-tenant mode).
+    github_app_client_secret: SecretStr | None = None
+    github_app_slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
+    # Where the app's endpoints live: github.com's, or a GitHub Enterprise Server's.
+    github_api_url: str = "https://api.github.com"
+    github_web_url: str = "https://github.com"
+    # How long an install's state parameter stays valid.
+    github_install_state_ttl_s: float = Field(default=900.0, gt=0, le=86_400)
+    # Multi-tenant: which Azure DevOps organisations each Log Dawg organisation may read with
+    # the platform's own identity, as approved by the operator ("contoso=<org uuid>,..."). An
+    # identity added to one customer's Azure DevOps must not read it for another tenant.
+    azure_devops_identity_orgs: str | None = None
+
     # Diagnosis
     # Who explains the evidence: the offline heuristic, or a model (see the README).
     diagnoser: Literal["heuristic", "openai", "azure_openai", "anthropic"] = "heuristic"
@@ -204,6 +225,7 @@ class Settings(BaseSettings):
                 "endpoint) and LOGDAWG_LLM_DEPLOYMENT"
             )
         self._check_auth()
+        self._check_github_app()
         if self.queue_backend == "servicebus" and not self.servicebus_namespace:
             raise ValueError(
                 "LOGDAWG_QUEUE_BACKEND=servicebus needs LOGDAWG_SERVICEBUS_NAMESPACE "
@@ -244,6 +266,80 @@ class Settings(BaseSettings):
                 )
         if self.api_key_secret is not None and len(self.api_key_secret.get_secret_value()) < 32:
             raise ValueError("LOGDAWG_API_KEY_SECRET must be at least 32 characters")
+
+    def _check_github_app(self) -> None:
+        given = {
+            "LOGDAWG_GITHUB_APP_ID": self.github_app_id is not None,
+            "LOGDAWG_GITHUB_APP_PRIVATE_KEY (or _FILE)": self.github_app_private_key is not None
+            or self.github_app_private_key_file is not None,
+            "LOGDAWG_GITHUB_APP_WEBHOOK_SECRET": self.github_app_webhook_secret is not None,
+            "LOGDAWG_GITHUB_APP_SLUG": self.github_app_slug is not None,
+        }
+        if any(given.values()) and not all(given.values()):
+            missing = ", ".join(name for name, ok in given.items() if not ok)
+            raise ValueError(f"the GitHub App is partly configured: set {missing} as well")
+        verifies = self.github_app_client_id is not None and self.github_app_client_secret
+        if self.github_app_id is not None and self.mode == "multi_tenant" and not verifies:
+            raise ValueError(
+                "LOGDAWG_GITHUB_APP_CLIENT_ID and LOGDAWG_GITHUB_APP_CLIENT_SECRET are required "
+                "in multi-tenant mode: the install's callback checks that the person can see "
+                "the installation they connect"
+            )
+        if self.github_app_private_key is not None and self.github_app_private_key_file:
+            raise ValueError(
+                "set LOGDAWG_GITHUB_APP_PRIVATE_KEY or LOGDAWG_GITHUB_APP_PRIVATE_KEY_FILE, "
+                "not both"
+            )
+        key = self.github_app_private_key
+        if key is not None and "PRIVATE KEY-----" not in key.get_secret_value():
+            raise ValueError(
+                "LOGDAWG_GITHUB_APP_PRIVATE_KEY must be the app's PEM private key "
+                "(-----BEGIN RSA PRIVATE KEY----- ...)"
+            )
+        secret = self.github_app_webhook_secret
+        if secret is not None and len(secret.get_secret_value()) < 16:
+            raise ValueError("LOGDAWG_GITHUB_APP_WEBHOOK_SECRET must be at least 16 characters")
+        try:
+            self.azure_devops_identity_grants  # noqa: B018 - parsed to be checked
+        except ValueError:
+            raise ValueError(
+                "LOGDAWG_AZURE_DEVOPS_IDENTITY_ORGS must list AZURE_DEVOPS_ORG=ORGANISATION_ID "
+                "pairs separated by commas (the organisation's id is a UUID)"
+            ) from None
+        for name in ("github_api_url", "github_web_url"):
+            url = getattr(self, name)
+            if not url.startswith(("https://", "http://127.0.0.1")):
+                raise ValueError(f"LOGDAWG_{name.upper()} must be an https:// URL, got {url!r}")
+
+    @property
+    def azure_devops_identity_grants(self) -> frozenset[tuple[str, uuid.UUID]]:
+        grants = set()
+        for pair in (self.azure_devops_identity_orgs or "").split(","):
+            if not pair.strip():
+                continue
+            ado_org, _, org = pair.partition("=")
+            grants.add((ado_org.strip().lower(), uuid.UUID(org.strip())))
+        return frozenset(grants)
+
+    @property
+    def github_app_configured(self) -> bool:
+        return self.github_app_id is not None
+
+    def github_app_key_pem(self) -> str:
+        """The app's private key; read from its file when given as one."""
+        if self.github_app_private_key is not None:
+            return self.github_app_private_key.get_secret_value()
+        if self.github_app_private_key_file is None:
+            raise ValueError("the GitHub App is not configured (LOGDAWG_GITHUB_APP_ID)")
+        try:
+            pem = self.github_app_private_key_file.read_text()
+        except OSError as exc:
+            raise ValueError(
+                f"LOGDAWG_GITHUB_APP_PRIVATE_KEY_FILE cannot be read ({type(exc).__name__})"
+            ) from None
+        if "PRIVATE KEY-----" not in pem:
+            raise ValueError("LOGDAWG_GITHUB_APP_PRIVATE_KEY_FILE holds no PEM private key")
+        return pem
 
     def check_api(self) -> None:
         """What the API (not the worker, which signs no one in) also needs; called when it

@@ -43,6 +43,7 @@ def diagnose_for(platform: Platform) -> Diagnose:
         platform.kek,
         diagnoser=build_diagnoser(model) if model is not None else None,
         memory=memory,
+        access=platform.access,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -213,6 +213,17 @@ _PROVIDER_RULES: list[Any] = [
 ]
 
 
+class ServicePrincipal(BaseModel):
+    """A customer's Entra ID service principal with Reader access to the Azure DevOps project.
+    The secret is write-only and sealed at rest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    client_secret: SecretStr = Field(min_length=1, max_length=1024)
+
+
 class RepositoryCreate(BaseModel):
     """Register a repository. ``token`` is write-only: no response ever contains it."""
 
@@ -241,9 +252,27 @@ class RepositoryCreate(BaseModel):
         description="Read-only access token.",
         json_schema_extra={"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"\S"}]},
     )
+    auth: Literal["token", "azure_identity", "azure_service_principal"] = Field(
+        default="token",
+        description="How the repository is read: `token` (the pasted `token`, or none); for "
+        "Azure DevOps without a PAT, `azure_identity` (the platform's own Entra ID identity, "
+        "nothing stored) or `azure_service_principal` (your service principal, sealed). GitHub "
+        "repositories are read through the GitHub App by registering them from an installation.",
+    )
+    service_principal: ServicePrincipal | None = None
 
     @model_validator(mode="after")
     def _fits_provider(self) -> RepositoryCreate:
+        if self.auth != "token":
+            if self.provider is not Provider.AZURE_DEVOPS:
+                raise ValueError(f"`auth: {self.auth}` is for azure_devops repositories only")
+            if self.token is not None:
+                raise ValueError(f"`auth: {self.auth}` takes no `token`")
+        if (self.auth == "azure_service_principal") != (self.service_principal is not None):
+            raise ValueError(
+                "`service_principal` (tenant_id, client_id, client_secret) goes with "
+                "`auth: azure_service_principal`, and only with it"
+            )
         if self.provider is Provider.AZURE_DEVOPS and not (self.owner and self.project):
             raise ValueError("azure_devops repositories need `owner` (organisation) and `project`")
         if self.provider is Provider.GITHUB and (not self.owner or self.project is not None):
@@ -271,6 +300,11 @@ class RepositoryOut(BaseModel):
     base_url: str | None
     has_credential: bool
     created_at: datetime
+    auth_kind: Literal["token", "github_app", "azure_identity", "azure_service_principal"] = "token"
+    # Why the provider refuses access now (the app uninstalled, the repository removed from
+    # the installation); null while it is reachable.
+    unreachable_reason: str | None = None
+    unreachable_at: datetime | None = None
 
 
 class TokenUpdate(BaseModel):

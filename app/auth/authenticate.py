@@ -25,7 +25,8 @@ from app.auth.api_keys import KeyHasher, looks_like_key, well_formed
 from app.auth.tokens import Identity, InvalidToken, IssuerUnavailable, Verifier
 
 # Paths under /api/ that need no credentials.
-PUBLIC_PATHS = PUBLIC_API_PATHS
+# The GitHub webhook authenticates by its signature (app/api/routes/webhooks_github.py).
+PUBLIC_PATHS = PUBLIC_API_PATHS | {"/api/v1/webhooks/github"}
 # Where an API key may come in the query string: webhooks whose senders cannot set headers.
 QUERY_KEY_PREFIX = "/api/v1/ingest/"
 

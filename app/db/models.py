@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
@@ -169,12 +170,80 @@ class Repository(Base):
         ForeignKey("credentials.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = _now()
+    # How the repository is read (``AuthKind``): a pasted token, the GitHub App's installation,
+    # the platform's own Entra ID identity, or a customer's service principal (sealed).
+    auth_kind: Mapped[str] = mapped_column(String(40), server_default="token")
+    github_installation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("github_installations.id", ondelete="SET NULL"), index=True
+    )
+    # Set when the provider said access is gone (the app uninstalled, the repository removed
+    # from the installation); cleared when it returns.
+    unreachable_reason: Mapped[str | None] = mapped_column(String(500))
+    unreachable_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint(
             "org_id", "provider", "owner", "project", "name", postgresql_nulls_not_distinct=True
         ),
+        CheckConstraint(
+            "auth_kind IN ('token', 'github_app', 'azure_identity', 'azure_service_principal')",
+            name="auth_kind",
+        ),
     )
+
+
+class AuthKind(enum.StrEnum):
+    TOKEN = "token"  # noqa: S105 - a kind, not a secret
+    GITHUB_APP = "github_app"
+    AZURE_IDENTITY = "azure_identity"
+    AZURE_SERVICE_PRINCIPAL = "azure_service_principal"
+
+
+class GitHubInstallation(Base):
+    """The platform's GitHub App installed on a GitHub account, for one organisation."""
+
+    __tablename__ = "github_installations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    installation_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    account_login: Mapped[str] = mapped_column(String(200))
+    account_type: Mapped[str] = mapped_column(String(40))
+    # owner/name of each repository the installation grants, kept current by webhooks.
+    repositories: Mapped[list[str]] = mapped_column(
+        ARRAY(String(300)), server_default=text("'{}'::varchar[]")
+    )
+    added_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GitHubInstallState(Base):
+    """An install's ``state`` parameter: one-time, bound to the organisation and the person,
+    expiring. Only its SHA-256 is kept."""
+
+    __tablename__ = "github_install_states"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GitHubWebhookDelivery(Base):
+    """A webhook delivery already handled (``X-GitHub-Delivery``); no tenant data."""
+
+    __tablename__ = "github_webhook_deliveries"
+
+    delivery_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = _now()
 
 
 class ApiKey(Base):
@@ -433,4 +502,6 @@ TENANT_TABLES = (
     "report_groups",
     "invitations",
     "webhook_principals",
+    "github_installations",
+    "github_install_states",
 )

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from app.git.cache import ResponseCache
 from app.git.diffs import Hunk
 from app.git.http import HttpPolicy, RestClient
+from app.git.tokens import TokenSource
 from app.git.types import (
     CommitMeta,
     FileMeta,
@@ -49,7 +50,7 @@ class AzureDevOpsClient(RestClient):
 
     def __init__(
         self,
-        token: str | None,
+        token: str | TokenSource | None,
         *,
         cache: ResponseCache,
         cache_scope: str,
@@ -61,7 +62,8 @@ class AzureDevOpsClient(RestClient):
         super().__init__(
             token,
             base_url="",
-            auth_headers=auth_headers(token),
+            # A token source (Entra ID) sets a fresh Bearer token on each request.
+            auth_headers=auth_headers(token) if isinstance(token, str) or token is None else {},
             cache=cache,
             cache_scope=cache_scope,
             policy=policy,

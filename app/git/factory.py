@@ -11,6 +11,7 @@ from app.git.github import GitHubClient
 from app.git.http import HttpPolicy
 from app.git.local import LocalGitProvider
 from app.git.safety import check_base_url
+from app.git.tokens import InstallationTokenSource, TokenSource
 from app.git.types import GitProvider, Provider, RepoRef
 from app.settings import Settings
 
@@ -26,7 +27,7 @@ def policy_of(settings: Settings) -> HttpPolicy:
 
 async def provider_for(
     repo: RepoRef,
-    token: str | None,
+    token: str | TokenSource | None,
     settings: Settings,
     *,
     cache: ResponseCache,
@@ -36,8 +37,12 @@ async def provider_for(
     multi_tenant = settings.mode == "multi_tenant"
     if repo.provider is Provider.LOCAL:
         return LocalGitProvider(Path(repo.base_url or "."), allowed=not multi_tenant)
-    if repo.base_url:
-        await check_base_url(repo.base_url, multi_tenant=multi_tenant)
+    base_url = repo.base_url
+    if isinstance(token, InstallationTokenSource):
+        # Read where the platform's app lives (settings, not a tenant's choice).
+        base_url = token.api_url
+    elif base_url:
+        await check_base_url(base_url, multi_tenant=multi_tenant)
     client_class: type[GitHubClient] | type[AzureDevOpsClient] = (
         GitHubClient if repo.provider is Provider.GITHUB else AzureDevOpsClient
     )
@@ -45,7 +50,7 @@ async def provider_for(
         token,
         cache=cache,
         cache_scope=cache_scope,
-        base_url=repo.base_url,
+        base_url=base_url,
         policy=policy_of(settings),
         transport=transport,
     )

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from app.git.cache import ResponseCache
 from app.git.diffs import Hunk, hunks
 from app.git.http import HttpPolicy, RestClient
+from app.git.tokens import TokenSource
 from app.git.types import (
     BadCredentials,
     CommitMeta,
@@ -57,7 +58,7 @@ class GitHubClient(RestClient):
 
     def __init__(
         self,
-        token: str | None,
+        token: str | TokenSource | None,
         *,
         cache: ResponseCache,
         cache_scope: str,
@@ -66,7 +67,7 @@ class GitHubClient(RestClient):
         transport: Any = None,
     ) -> None:
         headers = {"X-GitHub-Api-Version": API_VERSION}
-        if token:
+        if isinstance(token, str) and token:
             headers["Authorization"] = f"Bearer {token}"
         super().__init__(
             token,

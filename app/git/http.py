@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,6 +27,9 @@ from app.git.types import (
     Refused,
     RepositoryNotFound,
 )
+
+if TYPE_CHECKING:
+    from app.git.tokens import TokenSource
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +89,8 @@ def _retry_after(headers: httpx.Headers, now: float) -> float | None:
 
 
 class ProviderHttp:
-    """One provider endpoint with one credential."""
+    """One provider endpoint with one credential: a fixed token in ``auth_headers``, or a
+    ``token_source`` asked before each request (tokens that expire)."""
 
     def __init__(
         self,
@@ -99,13 +103,15 @@ class ProviderHttp:
         cache_scope: str,
         policy: HttpPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        token_source: TokenSource | None = None,
     ) -> None:
         self.provider = provider
+        self._source = token_source
         self.base_url = base_url.rstrip("/")
         self.cache = cache
         self.cache_scope = cache_scope
         self.policy = policy or HttpPolicy()
-        self._token_id = token_id(token)
+        self._token_id = token_source.key if token_source is not None else token_id(token)
         self._client = httpx.AsyncClient(
             headers=auth_headers,
             timeout=self.policy.timeout_s,
@@ -198,6 +204,17 @@ class ProviderHttp:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 raise ProviderUnavailable(f"{self.provider} answered {answer.status}")
+            if (
+                answer.status == 401
+                and self._source is not None
+                and attempt == 0 < policy.max_retries
+            ):
+                # A token the provider revoked early (an app uninstalled, an identity removed):
+                # drop it and ask the source once more, which mints anew or says why it cannot.
+                forget = getattr(self._source, "forget_token", None)
+                if forget is not None:
+                    forget()
+                    continue
             self._note_budget(answer.headers)
             return self._checked(answer, not_found)
         raise ProviderUnavailable(f"{self.provider} did not answer")  # pragma: no cover
@@ -211,6 +228,10 @@ class ProviderHttp:
         max_bytes: int | None,
     ) -> Answer:
         limit = max_bytes or self.policy.max_bytes
+        if self._source is not None:
+            fresh = await self._source.token()
+            if fresh:
+                headers = {**headers, "Authorization": f"Bearer {fresh}"}
         request = self._client.build_request(method, url, headers=headers, json=json_body)
         response = await self._client.send(request, stream=True)
         try:
@@ -277,7 +298,7 @@ class RestClient:
 
     def __init__(
         self,
-        token: str | None,
+        token: str | TokenSource | None,
         *,
         base_url: str,
         auth_headers: dict[str, str],
@@ -290,11 +311,12 @@ class RestClient:
             provider=self.provider,
             base_url=base_url,
             auth_headers={**auth_headers, "User-Agent": "log-dawg-cloud"},
-            token=token,
+            token=token if isinstance(token, str) else None,
             cache=cache,
             cache_scope=cache_scope,
             policy=policy,
             transport=transport,
+            token_source=None if token is None or isinstance(token, str) else token,
         )
 
     def __repr__(self) -> str:

@@ -27,10 +27,11 @@ from app.db.models import CodeMappingRule, Repository
 from app.db.session import tenant_session
 from app.git.cache import LayeredCache, MemoryCache, PostgresCache
 from app.git.factory import provider_for
+from app.git.tokens import InstallationGone, TokenSource
 from app.git.types import GitProviderError, RepoRef
 from app.secrets.base import KeyWrapper
 from app.services.diagnoses import JobInput
-from app.services.repositories import token_for
+from app.services.repository_access import RepositoryAccess, mark_unreachable
 from app.settings import Settings
 
 
@@ -45,13 +46,17 @@ class EngineRunner:
     memory: MemoryCache = field(default_factory=MemoryCache)
     # Tests point the clients at local fake servers through this.
     transport: Any = None
+    # How repositories are read without pasted tokens; shared by the process's jobs.
+    access: RepositoryAccess = field(default_factory=RepositoryAccess)
 
     async def source_for(
-        self, org_id: uuid.UUID, repository: Repository, token: str | None
+        self, org_id: uuid.UUID, repository: Repository, token: str | TokenSource | None
     ) -> CodeSource:
         repo = RepoRef.of(repository)
         cache = LayeredCache(self.memory, PostgresCache(self.sessions, org_id), str(org_id))
         try:
+            if token is not None and not isinstance(token, str):
+                await token.token()  # an uninstalled app or a refused identity shows here
             provider = await provider_for(
                 repo,
                 token,
@@ -61,8 +66,16 @@ class EngineRunner:
                 transport=self.transport,
             )
         except GitProviderError as exc:
+            if isinstance(exc, InstallationGone):
+                await self._unreachable(org_id, repository.id, exc)
             raise SourceError(str(exc), transient=exc.transient) from None
         return ProviderSource(provider, repo)
+
+    async def _unreachable(
+        self, org_id: uuid.UUID, repo_id: uuid.UUID, exc: GitProviderError
+    ) -> None:
+        async with tenant_session(self.sessions, org_id) as session, session.begin():
+            await mark_unreachable(session, repo_id, exc)
 
     async def __call__(self, job: JobInput) -> DiagnosisReport:
         note: str | None = None
@@ -71,11 +84,13 @@ class EngineRunner:
         if job.repo_id is not None:
             async with tenant_session(self.sessions, job.org_id) as session:
                 repository = await session.get(Repository, job.repo_id)
-                token = (
-                    await token_for(session, self.kek, repository)
-                    if repository is not None
-                    else None
-                )
+                token: str | TokenSource | None = None
+                refused: GitProviderError | None = None
+                if repository is not None:
+                    try:
+                        token = await self.access.credential_for(session, self.kek, repository)
+                    except GitProviderError as exc:
+                        refused = exc
                 rules = await session.scalars(
                     select(CodeMappingRule)
                     .where(CodeMappingRule.repo_id == job.repo_id)
@@ -84,6 +99,10 @@ class EngineRunner:
                 learned = [CodeMapping(r.stack_root, r.source_root) for r in rules]
             if repository is None:
                 note = "The repository this log was submitted for has been deleted."
+            elif refused is not None:
+                if isinstance(refused, InstallationGone):
+                    await self._unreachable(job.org_id, repository.id, refused)
+                note = f"{RepoRef.of(repository).label} could not be read: {refused}."
             else:
                 try:
                     source = await self.source_for(job.org_id, repository, token)

@@ -59,6 +59,7 @@ async def register(
     base_url: str | None,
     token: str | None,
     local_allowed: bool,
+    auth_kind: str = "token",
 ) -> Repository:
     if provider is Provider.LOCAL and not local_allowed:
         raise LocalProviderRefused(
@@ -84,6 +85,7 @@ async def register(
                 default_branch=default_branch,
                 base_url=base_url,
                 credential_id=credential.id if credential else None,
+                auth_kind=auth_kind,
             )
             session.add(repository)
             await session.flush()

@@ -13,12 +13,14 @@ import base64
 import hashlib
 import json
 import re
+import secrets
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -122,6 +124,25 @@ class FakeServer:
     max_in_flight: int = 0
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # As a GitHub App's endpoints: the app's id and public key (app JWTs are verified with it),
+    # its installations (id -> account and repository names), the installation tokens it
+    # issued (token -> installation, repositories, expiry), and what it saw.
+    app_id: int | None = None
+    app_public_key: str | None = None
+    installations: dict[int, dict[str, Any]] = field(default_factory=dict)
+    issued: dict[str, tuple[int, list[str] | None, float]] = field(default_factory=dict)
+    token_ttl_s: float = 3600.0
+    now: Any = time.time
+    app_jwts: list[str] = field(default_factory=list)
+    mint_bodies: list[dict[str, Any]] = field(default_factory=list)
+    expired_sent: int = 0
+    bad_jwts: int = 0
+    # OAuth (user authorisation during installation): the app's client credentials, one-time
+    # codes -> the installation ids their user can see, and the user tokens they became.
+    client_id: str | None = None
+    client_secret: str | None = None
+    oauth_codes: dict[str, list[int]] = field(default_factory=dict)
+    user_tokens: dict[str, list[int]] = field(default_factory=dict)
 
     def sent(self, conditional: bool | None = None) -> int:
         return sum(1 for r in self.requests if conditional is None or r.conditional == conditional)
@@ -156,7 +177,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, body = 401, {}, json.dumps({"message": "Bad credentials"}).encode()
         else:
             length = int(self.headers.get("Content-Length") or 0)
-            payload = json.loads(self.rfile.read(length)) if length else None
+            raw = self.rfile.read(length) if length else b""
+            if "form-urlencoded" in self.headers.get("Content-Type", ""):
+                payload = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
+            else:
+                payload = json.loads(raw) if raw else None
             status, headers, body = self.answer(method, unquote(url.path), query, payload)
         etag = headers.get("ETag")
         if status == 200 and etag and self.headers.get("If-None-Match") == etag:
@@ -214,14 +239,158 @@ class GitHubHandler(_Handler):
     repo = "shop"
 
     def _authorised(self) -> bool:
-        token = self.fake.token
-        return token is None or self.headers.get("Authorization") == f"Bearer {token}"
+        fake = self.fake
+        sent = self.headers.get("Authorization", "")
+        bearer = sent.removeprefix("Bearer ") if sent.startswith("Bearer ") else None
+        if self.path.startswith("/app/"):
+            return bearer is not None and self._app_jwt_ok(bearer)
+        if self.path.startswith("/login/oauth/"):
+            return True  # the client authenticates in the body
+        if self.path.startswith("/user/"):
+            return bearer is not None and bearer in fake.user_tokens
+        if bearer is not None and bearer in fake.issued:
+            installation_id, repos, expires = fake.issued[bearer]
+            if fake.now() >= expires:
+                with fake.lock:
+                    fake.expired_sent += 1
+                return False
+            if installation_id not in fake.installations:
+                return False
+            return (
+                self.path.startswith(("/installation/", "/graphql"))
+                or repos is None
+                or self.path.startswith(tuple(f"/repos/{self.owner}/{r}/" for r in repos))
+            )
+        token = fake.token
+        return token is None or sent == f"Bearer {token}"
+
+    def _app_jwt_ok(self, token: str) -> bool:
+        """An app JWT as GitHub checks it: RS256 with the app's key, ``iss`` the app id,
+        issued in the past, expiring within 10 minutes of issue."""
+        import jwt
+
+        fake = self.fake
+        try:
+            claims = jwt.decode(
+                token,
+                fake.app_public_key,
+                algorithms=["RS256"],
+                options={"require": ["iat", "exp", "iss"]},
+            )
+        except jwt.PyJWTError:
+            claims = None
+        ok = (
+            claims is not None
+            and str(claims["iss"]) == str(fake.app_id)
+            and claims["iat"] <= time.time()
+            and claims["exp"] - claims["iat"] <= 600
+        )
+        with fake.lock:
+            fake.app_jwts.append(token)
+            fake.bad_jwts += 0 if ok else 1
+        return ok
+
+    def _oauth(self, form: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """GitHub answers 200 with an ``error`` for a bad code or client (JSON requested)."""
+        fake = self.fake
+        if (form.get("client_id"), form.get("client_secret")) != (
+            fake.client_id,
+            fake.client_secret,
+        ):
+            return _json({"error": "incorrect_client_credentials"}, etag=False)
+        with fake.lock:
+            visible = fake.oauth_codes.pop(form.get("code", ""), None)  # one-time
+        if visible is None:
+            return _json({"error": "bad_verification_code"}, etag=False)
+        token = f"ghu_{secrets.token_hex(18)}"
+        fake.user_tokens[token] = visible
+        return _json({"access_token": token, "token_type": "bearer", "scope": ""}, etag=False)
+
+    def _app(self, method: str, path: str, query: dict[str, str], payload: Any) -> Any:
+        fake = self.fake
+        if m := re.fullmatch(r"/app/installations/(\d+)/access_tokens", path):
+            installation = fake.installations.get(int(m.group(1)))
+            if method != "POST" or installation is None:
+                return NOT_FOUND
+            body = payload or {}
+            fake.mint_bodies.append(body)
+            repos = body.get("repositories")
+            if repos is not None and not set(repos) <= set(installation["repositories"]):
+                return _json({"message": "There is at least one repository that does not "
+                              "exist or is not accessible to the parent installation."},
+                             422, False)  # fmt: skip
+            token = f"ghs_{secrets.token_hex(18)}"
+            expires = fake.now() + fake.token_ttl_s
+            fake.issued[token] = (int(m.group(1)), repos, expires)
+            stamp = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return _json(
+                {
+                    "token": token,
+                    "expires_at": stamp,
+                    "permissions": body.get("permissions") or {"contents": "read"},
+                    "repository_selection": "selected",
+                },
+                201,
+                False,
+            )
+        if m := re.fullmatch(r"/app/installations/(\d+)", path):
+            installation = fake.installations.get(int(m.group(1)))
+            if installation is None:
+                return NOT_FOUND
+            return _json({"id": int(m.group(1)), "account": installation["account"],
+                          "app_id": fake.app_id}, etag=False)  # fmt: skip
+        if path == "/installation/repositories":
+            bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            if bearer not in fake.issued:
+                return _json({"message": "Bad credentials"}, 401, False)
+            installation_id = fake.issued[bearer][0]
+            names = fake.installations[installation_id]["repositories"]
+            per_page, page = int(query.get("per_page", "30")), int(query.get("page", "1"))
+            account = fake.installations[installation_id]["account"]
+            chosen = names[(page - 1) * per_page : page * per_page]
+            return _json(
+                {
+                    "total_count": len(names),
+                    "repositories": [
+                        {
+                            "id": 1000 + names.index(n),
+                            "name": n,
+                            "full_name": f"{account['login']}/{n}",
+                            "owner": {"login": account["login"]},
+                            "default_branch": "main",
+                            "private": True,
+                        }
+                        for n in chosen
+                    ],
+                },
+                etag=False,
+            )
+        return NOT_FOUND
 
     def answer(
         self, method: str, path: str, query: dict[str, str], payload: Any
     ) -> tuple[int, dict[str, str], bytes]:
         if path == "/graphql" and method == "POST":
             return self._graphql(payload)
+        if path == "/login/oauth/access_token" and method == "POST":
+            return self._oauth(payload or {})
+        if path == "/user/installations":
+            bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            visible = self.fake.user_tokens[bearer]
+            return _json(
+                {
+                    "total_count": len(visible),
+                    "installations": [
+                        {"id": i, "account": self.fake.installations[i]["account"]}
+                        for i in visible
+                        if i in self.fake.installations
+                    ],
+                },
+                etag=False,
+            )
+        if path.startswith(("/app/", "/installation/")):
+            answer: tuple[int, dict[str, str], bytes] = self._app(method, path, query, payload)
+            return answer
         prefix = f"/repos/{self.owner}/{self.repo}/"
         if not path.startswith(prefix):
             return NOT_FOUND
@@ -367,8 +536,16 @@ class AzureDevOpsHandler(_Handler):
         token = self.fake.token
         if token is None:
             return True
+        sent = self.headers.get("Authorization", "")
+        # Entra ID tokens a test's credential issued (token -> (0, None, expiry)).
+        if sent.startswith("Bearer ") and sent[7:] in self.fake.issued:
+            if self.fake.now() >= self.fake.issued[sent[7:]][2]:
+                with self.fake.lock:
+                    self.fake.expired_sent += 1
+                return False
+            return True
         basic = base64.b64encode(f":{token}".encode()).decode()
-        return self.headers.get("Authorization") in (f"Basic {basic}", f"Bearer {token}")
+        return sent in (f"Basic {basic}", f"Bearer {token}")
 
     def answer(
         self, method: str, path: str, query: dict[str, str], payload: Any

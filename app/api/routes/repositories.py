@@ -10,6 +10,7 @@ from app.db.models import Provider, Repository
 from app.git.safety import check_base_url
 from app.git.types import Refused
 from app.services import repositories
+from app.services.repository_access import service_principal_secret
 
 router = APIRouter(prefix="/api/v1/repositories", tags=["repositories"])
 
@@ -25,6 +26,9 @@ def _out(repo: Repository) -> RepositoryOut:
         base_url=repo.base_url,
         has_credential=repo.credential_id is not None,
         created_at=repo.created_at,
+        auth_kind=repo.auth_kind,
+        unreachable_reason=repo.unreachable_reason,
+        unreachable_at=repo.unreachable_at,
     )
 
 
@@ -33,6 +37,16 @@ async def _get(session: SessionDep, repo_id: uuid.UUID) -> Repository:
     if repo is None:
         raise HTTPException(404, f"No repository {repo_id}.")
     return repo
+
+
+def _secret_of(body: RepositoryCreate) -> str | None:
+    """What is sealed: the pasted token, or the service principal's fields."""
+    if body.service_principal is not None:
+        sp = body.service_principal
+        return service_principal_secret(
+            str(sp.tenant_id), str(sp.client_id), sp.client_secret.get_secret_value()
+        )
+    return body.token.get_secret_value() if body.token else None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -51,6 +65,15 @@ async def register_repository(
             )
         except Refused as exc:
             raise HTTPException(422, f"base_url: {exc}") from exc
+    if body.auth == "azure_identity" and not platform.access.identity_allowed(
+        actor.org_id, body.owner
+    ):
+        raise HTTPException(
+            403,
+            f"The platform's identity is not approved for the Azure DevOps organisation "
+            f"{body.owner!r} in this organisation: the operator approves it "
+            "(LOGDAWG_AZURE_DEVOPS_IDENTITY_ORGS), or use your own service principal.",
+        )
     try:
         repo = await repositories.register(
             session,
@@ -62,7 +85,8 @@ async def register_repository(
             name=body.name,
             default_branch=body.default_branch,
             base_url=body.base_url,
-            token=body.token.get_secret_value() if body.token else None,
+            token=_secret_of(body),
+            auth_kind=body.auth,
             local_allowed=platform.settings.mode == "single_tenant",
         )
     except repositories.RepositoryExists as exc:
@@ -91,6 +115,12 @@ async def replace_token(
 ) -> None:
     """Replace (rotate) the repository's token; the old one is destroyed."""
     repo = await _get(session, repo_id)
+    if repo.auth_kind != "token":
+        raise HTTPException(
+            409,
+            f"This repository is read with {repo.auth_kind.replace('_', ' ')}, not a pasted "
+            "token: register it again to change how it is read.",
+        )
     await repositories.replace_token(session, platform.kek, repo, body.token.get_secret_value())
     await session.commit()
 

@@ -12,6 +12,7 @@ from app.api.deps import Admin, PlatformDep, SessionDep
 from app.db.models import Repository
 from app.git.cache import MemoryCache
 from app.git.factory import provider_for
+from app.git.tokens import InstallationGone
 from app.git.types import (
     BadCredentials,
     GitProviderError,
@@ -21,12 +22,18 @@ from app.git.types import (
     RepoRef,
     RepositoryNotFound,
 )
-from app.services.repositories import token_for
+from app.services.repository_access import mark_unreachable
 
 router = APIRouter(prefix="/api/v1/repositories", tags=["repositories"])
 
 Problem = Literal[
-    "bad_credentials", "not_found", "branch_not_found", "refused", "rate_limited", "unavailable"
+    "bad_credentials",
+    "not_found",
+    "branch_not_found",
+    "refused",
+    "rate_limited",
+    "unavailable",
+    "access_removed",
 ]
 
 
@@ -40,6 +47,8 @@ class ConnectionTest(BaseModel):
 
 
 def _problem(exc: GitProviderError) -> Problem:
+    if isinstance(exc, InstallationGone):
+        return "access_removed"
     if isinstance(exc, BadCredentials):
         return "bad_credentials"
     if isinstance(exc, RepositoryNotFound):
@@ -61,6 +70,7 @@ _ADVICE: dict[Problem, str] = {
     "refused": "",
     "rate_limited": "try again later",
     "unavailable": "try again later",
+    "access_removed": "",
 }
 
 
@@ -73,10 +83,10 @@ async def test_connection(
     repository = await session.get(Repository, repo_id)
     if repository is None:
         raise HTTPException(404, f"No repository {repo_id}.")
-    token = await token_for(session, platform.kek, repository)
     repo = RepoRef.of(repository)
     provider = None
     try:
+        token = await platform.access.credential_for(session, platform.kek, repository)
         provider = await provider_for(
             repo,
             token,
@@ -87,6 +97,9 @@ async def test_connection(
         head = await provider.resolve_ref(repo, repository.default_branch)
     except GitProviderError as exc:
         problem = _problem(exc)
+        if isinstance(exc, InstallationGone):
+            await mark_unreachable(session, repository.id, exc)
+            await session.commit()
         advice = _ADVICE[problem]
         detail = f"{repo.label}: {exc}" + (f"; {advice}" if advice else "")
         return ConnectionTest(ok=False, detail=detail, problem=problem)

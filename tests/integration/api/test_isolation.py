@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
+from app.db.models import GitHubInstallation
+from app.db.session import tenant_session
 from tests.integration.conftest import Tenancy
 
 pytestmark = pytest.mark.integration
@@ -36,6 +38,7 @@ class Org:
     member: str
     invitation: str
     principal: str
+    installation: str
 
 
 async def build_org(t: Tenancy, slug: str) -> Org:
@@ -91,11 +94,22 @@ async def build_org(t: Tenancy, slug: str) -> Org:
     pending = await t.client.post(
         "/api/v1/invitations", json={"email": f"later@{slug}.example"}, headers=owner
     )
+    # A GitHub App installation (completing an install needs GitHub; the row is what counts).
+    installation = uuid.uuid4()
+    async with tenant_session(t.platform.sessions, uuid.UUID(org_id)) as session:
+        session.add(
+            GitHubInstallation(
+                id=installation, org_id=uuid.UUID(org_id),
+                installation_id=uuid.UUID(org_id).int % 2**40, account_login=slug,
+                account_type="Organization", repositories=[f"{slug}/app"],
+            )
+        )  # fmt: skip
+        await session.commit()
     return Org(
         id=org_id, owner=owner, key=key["key"], report=submitted.json()["diagnosis_id"],
         repository=repo.json()["id"], api_key=key["id"], member=member_id,
-        invitation=pending.json()["id"],
-        principal=principal.json()["id"],
+        invitation=pending.json()["id"], principal=principal.json()["id"],
+        installation=str(installation),
     )  # fmt: skip
 
 
@@ -108,12 +122,16 @@ def foreign_ids(b: Org) -> dict[str, str]:
         "user_id": b.member,
         "invitation_id": b.invitation,
         "principal_id": b.principal,
+        "installation_uuid": b.installation,
     }
 
 
 BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/repositories/{repo_id}/token"): {"token": "github_pat_" + "y" * 30},
     ("PATCH", "/api/v1/members/{user_id}"): {"role": "viewer"},
+    ("POST", "/api/v1/github-app/installations/{installation_uuid}/repositories"): {
+        "repositories": [{"full_name": "beta/app"}]
+    },
 }
 
 
@@ -148,6 +166,7 @@ async def snapshot(t: Tenancy, b: Org) -> dict[str, Any]:
         "/api/v1/invitations",
         "/api/v1/webhook-principals",
         "/api/v1/org",
+        "/api/v1/github-app/installations",
         f"/api/v1/reports/{b.report}",
         f"/api/v1/reports/{b.report}/occurrences",
     ):
@@ -209,7 +228,16 @@ async def test_no_endpoint_reaches_another_organisation(
             assert refused.status_code == 404 and "No repository" in refused.json()["detail"]
 
     # Every list A can read holds A's rows only.
-    b_ids = {b.id, b.report, b.repository, b.api_key, b.member, b.invitation, b.principal}
+    b_ids = {
+        b.id,
+        b.report,
+        b.repository,
+        b.api_key,
+        b.member,
+        b.invitation,
+        b.principal,
+        b.installation,
+    }
     seen = 0
     for headers in (a.owner, {"X-API-Key": a.key}):
         for path in (
@@ -221,6 +249,7 @@ async def test_no_endpoint_reaches_another_organisation(
             "/api/v1/webhook-principals",
             "/api/v1/orgs",
             "/api/v1/me",
+            "/api/v1/github-app/installations",
         ):
             response = await t.client.get(path, headers=headers)
             if response.status_code == 200:
@@ -296,6 +325,7 @@ def test_every_route_declares_who_may_call_it(tenancy: Tenancy) -> None:
     unscoped = {
         ("GET", "/api/v1/auth/config"), ("GET", "/api/v1/me"), ("GET", "/api/v1/orgs"),
         ("POST", "/api/v1/orgs"), ("POST", "/api/v1/invitation-acceptances"),
+        ("POST", "/api/v1/webhooks/github"),  # public: authenticated by its signature
     }  # fmt: skip
     missing = []
     routes = api_routes(tenancy.app.routes)

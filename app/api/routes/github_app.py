@@ -1,0 +1,240 @@
+"""Connecting GitHub through the platform's GitHub App: start an install, complete it when
+GitHub sends the browser back, list what an installation grants and register it in one step."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, NoReturn
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from app.api.deps import Admin, PlatformDep, SessionDep, Viewer
+from app.api.routes.repositories import _out
+from app.api.schemas import RepositoryOut
+from app.db.models import GitHubInstallation, Provider, Repository
+from app.git.tokens import GitHubApp, InstallationGone
+from app.git.types import GitProviderError
+from app.services import github_app
+
+router = APIRouter(prefix="/api/v1/github-app", tags=["github-app"])
+
+# A GitHub account's login: letters, digits and single hyphens, at most 39 characters.
+LOGIN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"
+FULL_NAME = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"
+
+
+class InstallStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account: str | None = Field(
+        default=None,
+        pattern=LOGIN,
+        description="The GitHub account (organisation or user) you will install the app on; "
+        "the callback refuses an installation on any other account.",
+    )
+
+
+class InstallStarted(BaseModel):
+    install_url: str = Field(description="Send the browser here; GitHub sends it back.")
+    expires_at: datetime
+
+
+class InstallCallback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    installation_id: int = Field(ge=1, le=2**63 - 1)
+    state: str = Field(min_length=16, max_length=200)
+    setup_action: str | None = Field(default=None, max_length=40)
+    code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The authorisation code GitHub adds to the redirect (the app requests user "
+        "authorisation during installation); proves the person can see the installation.",
+    )
+
+
+class GrantedRepository(BaseModel):
+    full_name: str
+    default_branch: str
+    private: bool | None = None
+    registered: bool = Field(description="Already registered in this organisation.")
+
+
+class InstallationOut(BaseModel):
+    id: uuid.UUID
+    installation_id: int
+    account_login: str
+    account_type: str
+    uninstalled: bool
+    repositories: list[str]
+    created_at: datetime
+
+
+class InstallationDetail(InstallationOut):
+    granted: list[GrantedRepository]
+
+
+class ChosenRepository(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str = Field(pattern=FULL_NAME)
+    default_branch: str = Field(default="main", min_length=1, max_length=255)
+
+
+class RegisterGranted(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    repositories: list[ChosenRepository] = Field(min_length=1, max_length=100)
+
+
+def _app(platform: PlatformDep) -> GitHubApp:
+    app = platform.access.github_app
+    if app is None or platform.settings.github_app_slug is None:
+        raise HTTPException(
+            409,
+            "This platform has no GitHub App configured (LOGDAWG_GITHUB_APP_ID and the other "
+            "LOGDAWG_GITHUB_APP_* settings): register repositories with a token instead.",
+        )
+    return app
+
+
+def _provider_failed(exc: GitProviderError) -> NoReturn:
+    if isinstance(exc, InstallationGone):
+        raise HTTPException(422, str(exc)) from None
+    raise HTTPException(502, f"GitHub: {exc}") from None
+
+
+def _installation_out(row: GitHubInstallation) -> InstallationOut:
+    return InstallationOut(
+        id=row.id,
+        installation_id=row.installation_id,
+        account_login=row.account_login,
+        account_type=row.account_type,
+        uninstalled=row.removed_at is not None,
+        repositories=list(row.repositories),
+        created_at=row.created_at,
+    )
+
+
+async def _granted(session: SessionDep, found: list[dict[str, Any]]) -> list[GrantedRepository]:
+    rows = await session.execute(
+        select(Repository.owner, Repository.name).where(
+            Repository.provider == Provider.GITHUB, Repository.base_url.is_(None)
+        )
+    )
+    registered = {f"{owner}/{name}".lower() for owner, name in rows.all()}
+    return [
+        GrantedRepository(
+            full_name=str(r["full_name"]),
+            default_branch=str(r.get("default_branch") or "main"),
+            private=r.get("private") if isinstance(r.get("private"), bool) else None,
+            registered=str(r["full_name"]).lower() in registered,
+        )
+        for r in found
+        if isinstance(r.get("full_name"), str)
+    ]
+
+
+@router.post("/install", status_code=status.HTTP_201_CREATED)
+async def start_install(
+    body: InstallStart, session: SessionDep, platform: PlatformDep, actor: Admin
+) -> InstallStarted:
+    """Start installing the platform's GitHub App: a one-time link, bound to this
+    organisation and to you, valid for ``LOGDAWG_GITHUB_INSTALL_STATE_TTL_S``."""
+    _app(platform)
+    started = await github_app.start_install(
+        session,
+        platform.settings,
+        org_id=actor.org_id,
+        user_id=actor.user_id,
+        account=body.account,
+    )
+    await session.commit()
+    return InstallStarted(install_url=started.install_url, expires_at=started.expires_at)
+
+
+@router.post("/callback", status_code=status.HTTP_201_CREATED)
+async def complete_install(
+    body: InstallCallback, session: SessionDep, platform: PlatformDep, actor: Admin
+) -> InstallationDetail:
+    """What GitHub's redirect carries (``installation_id``, ``state``): check it, store the
+    installation for the organisation, and list the repositories it grants."""
+    app = _app(platform)
+    try:
+        started = await github_app.spend_state(session, body.state, actor.user_id)
+    except github_app.InstallRefused as exc:
+        await session.commit()
+        raise HTTPException(422, str(exc)) from None
+    await session.commit()  # spent for good, whatever follows
+    try:
+        row, found = await github_app.complete_install(
+            session, app, started=started, installation_id=body.installation_id, code=body.code
+        )
+    except github_app.InstallRefused as exc:
+        raise HTTPException(422, str(exc)) from None
+    except github_app.InstallationTaken as exc:
+        raise HTTPException(409, str(exc)) from None
+    except GitProviderError as exc:
+        _provider_failed(exc)
+    await session.commit()
+    await session.refresh(row)
+    return InstallationDetail(
+        **_installation_out(row).model_dump(), granted=await _granted(session, found)
+    )
+
+
+@router.get("/installations")
+async def list_installations(session: SessionDep, actor: Viewer) -> list[InstallationOut]:
+    return [_installation_out(r) for r in await github_app.installations(session)]
+
+
+async def _installation(session: SessionDep, installation_uuid: uuid.UUID) -> GitHubInstallation:
+    row = await session.get(GitHubInstallation, installation_uuid)
+    if row is None:
+        raise HTTPException(404, f"No GitHub App installation {installation_uuid}.")
+    return row
+
+
+@router.get("/installations/{installation_uuid}/repositories")
+async def granted_repositories(
+    installation_uuid: uuid.UUID, session: SessionDep, platform: PlatformDep, actor: Admin
+) -> list[GrantedRepository]:
+    """The repositories the installation grants now (asked of GitHub), and which of them are
+    registered here already."""
+    row = await _installation(session, installation_uuid)
+    app = _app(platform)
+    try:
+        found = await github_app.refresh_repositories(session, app, row)
+    except GitProviderError as exc:
+        _provider_failed(exc)
+    await session.commit()
+    return await _granted(session, found)
+
+
+@router.post("/installations/{installation_uuid}/repositories", status_code=status.HTTP_201_CREATED)
+async def register_granted(
+    installation_uuid: uuid.UUID,
+    body: RegisterGranted,
+    session: SessionDep,
+    platform: PlatformDep,
+    actor: Admin,
+) -> list[RepositoryOut]:
+    """Register the chosen repositories, read through the installation from now on (one
+    registered with a token moves to the app, and its token is destroyed)."""
+    row = await _installation(session, installation_uuid)
+    if row.removed_at is not None:
+        raise HTTPException(422, "The GitHub App was uninstalled from this account.")
+    try:
+        done = await github_app.register_granted(
+            session, row, [(r.full_name, r.default_branch) for r in body.repositories]
+        )
+    except github_app.NotGranted as exc:
+        raise HTTPException(422, str(exc)) from None
+    await session.commit()
+    for repository in done:
+        await session.refresh(repository)
+    return [_out(r) for r in done]
