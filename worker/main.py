@@ -17,6 +17,9 @@ import signal
 import socket
 import uuid
 
+import psycopg
+from sqlalchemy import exc as sa_exc
+
 from app import telemetry
 from app.bootstrap import Platform, bootstrap
 from app.git.cache import MemoryCache
@@ -260,8 +263,23 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+async def _bootstrap_when_reachable(settings: Settings, stop: asyncio.Event) -> Platform | None:
+    """Start once the database answers: a worker started while it restarts waits for it
+    instead of exiting. None if stopped first."""
+    while not stop.is_set():
+        try:
+            return await bootstrap(settings)
+        except (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.OperationalError) as exc:
+            logger.warning("database unreachable at start (%s); retrying", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), LISTEN_RETRY_S)
+    return None
+
+
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    platform = await bootstrap(settings)
+    platform = await _bootstrap_when_reachable(settings, stop)
+    if platform is None:
+        return
     worker_id = new_worker_id()
     logger.info(
         "worker %s on the %s queue, %d job(s) at once",
