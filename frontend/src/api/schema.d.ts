@@ -68,6 +68,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/github-app/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete Install
+         * @description What GitHub's redirect carries (``installation_id``, ``state``): check it, store the
+         *     installation for the organisation, and list the repositories it grants.
+         */
+        post: operations["complete_install_api_v1_github_app_callback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/github-app/install": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Install
+         * @description Start installing the platform's GitHub App: a one-time link, bound to this
+         *     organisation and to you, valid for ``LOGDAWG_GITHUB_INSTALL_STATE_TTL_S``.
+         */
+        post: operations["start_install_api_v1_github_app_install_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/github-app/installations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Installations */
+        get: operations["list_installations_api_v1_github_app_installations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/github-app/installations/{installation_uuid}/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Granted Repositories
+         * @description The repositories the installation grants now (asked of GitHub), and which of them are
+         *     registered here already.
+         */
+        get: operations["granted_repositories_api_v1_github_app_installations__installation_uuid__repositories_get"];
+        put?: never;
+        /**
+         * Register Granted
+         * @description Register the chosen repositories, read through the installation from now on (one
+         *     registered with a token moves to the app, and its token is destroyed).
+         */
+        post: operations["register_granted_api_v1_github_app_installations__installation_uuid__repositories_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ingest/azure-monitor": {
         parameters: {
             query?: never;
@@ -587,6 +672,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/github": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Github Webhook
+         * @description ``installation`` and ``installation_repositories`` events keep each installation's
+         *     repositories current and mark repositories unreachable when access is removed.
+         */
+        post: operations["github_webhook_api_v1_webhooks_github_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -728,6 +834,16 @@ export interface components {
             /** Scopes */
             scopes: string[];
         };
+        /** ChosenRepository */
+        ChosenRepository: {
+            /**
+             * Default Branch
+             * @default main
+             */
+            default_branch?: string;
+            /** Full Name */
+            full_name: string;
+        };
         /** ConnectionTest */
         ConnectionTest: {
             /** Detail */
@@ -737,7 +853,7 @@ export interface components {
             /** Ok */
             ok: boolean;
             /** Problem */
-            problem?: ("bad_credentials" | "not_found" | "branch_not_found" | "refused" | "rate_limited" | "unavailable") | null;
+            problem?: ("bad_credentials" | "not_found" | "branch_not_found" | "refused" | "rate_limited" | "unavailable" | "access_removed") | null;
         };
         /** DiagnoseAccepted */
         DiagnoseAccepted: {
@@ -812,6 +928,20 @@ export interface components {
             started_at: string | null;
             status: components["schemas"]["ReportStatus"];
         };
+        /** GrantedRepository */
+        GrantedRepository: {
+            /** Default Branch */
+            default_branch: string;
+            /** Full Name */
+            full_name: string;
+            /** Private */
+            private?: boolean | null;
+            /**
+             * Registered
+             * @description Already registered in this organisation.
+             */
+            registered: boolean;
+        };
         /** Health */
         Health: {
             /** Api Ready */
@@ -834,6 +964,89 @@ export interface components {
              * @default 0
              */
             skipped?: number;
+        };
+        /** InstallCallback */
+        InstallCallback: {
+            /**
+             * Code
+             * @description The authorisation code GitHub adds to the redirect (the app requests user authorisation during installation); proves the person can see the installation.
+             */
+            code?: string | null;
+            /** Installation Id */
+            installation_id: number;
+            /** Setup Action */
+            setup_action?: string | null;
+            /** State */
+            state: string;
+        };
+        /** InstallStart */
+        InstallStart: {
+            /**
+             * Account
+             * @description The GitHub account (organisation or user) you will install the app on; the callback refuses an installation on any other account.
+             */
+            account?: string | null;
+        };
+        /** InstallStarted */
+        InstallStarted: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Install Url
+             * @description Send the browser here; GitHub sends it back.
+             */
+            install_url: string;
+        };
+        /** InstallationDetail */
+        InstallationDetail: {
+            /** Account Login */
+            account_login: string;
+            /** Account Type */
+            account_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Granted */
+            granted: components["schemas"]["GrantedRepository"][];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Installation Id */
+            installation_id: number;
+            /** Repositories */
+            repositories: string[];
+            /** Uninstalled */
+            uninstalled: boolean;
+        };
+        /** InstallationOut */
+        InstallationOut: {
+            /** Account Login */
+            account_login: string;
+            /** Account Type */
+            account_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Installation Id */
+            installation_id: number;
+            /** Repositories */
+            repositories: string[];
+            /** Uninstalled */
+            uninstalled: boolean;
         };
         /** InvitationAccept */
         InvitationAccept: {
@@ -1085,6 +1298,11 @@ export interface components {
          * @enum {string}
          */
         Provider: "github" | "azure_devops" | "local";
+        /** RegisterGranted */
+        RegisterGranted: {
+            /** Repositories */
+            repositories: components["schemas"]["ChosenRepository"][];
+        };
         /** ReportDetail */
         ReportDetail: {
             /** Attempts */
@@ -1196,6 +1414,13 @@ export interface components {
          */
         RepositoryCreate: {
             /**
+             * Auth
+             * @description How the repository is read: `token` (the pasted `token`, or none); for Azure DevOps without a PAT, `azure_identity` (the platform's own Entra ID identity, nothing stored) or `azure_service_principal` (your service principal, sealed). GitHub repositories are read through the GitHub App by registering them from an installation.
+             * @default token
+             * @enum {string}
+             */
+            auth?: "token" | "azure_identity" | "azure_service_principal";
+            /**
              * Base Url
              * @description GitHub Enterprise Server API root (https://HOST/api/v3) or Azure DevOps Server collection URL; for `local`, the absolute path of a checkout.
              */
@@ -1219,6 +1444,7 @@ export interface components {
              */
             project?: string | null;
             provider: components["schemas"]["Provider"];
+            service_principal?: components["schemas"]["ServicePrincipal"] | null;
             /**
              * Token
              * @description Read-only access token.
@@ -1227,6 +1453,12 @@ export interface components {
         } & (unknown & unknown & unknown);
         /** RepositoryOut */
         RepositoryOut: {
+            /**
+             * Auth Kind
+             * @default token
+             * @enum {string}
+             */
+            auth_kind?: "token" | "github_app" | "azure_identity" | "azure_service_principal";
             /** Base Url */
             base_url: string | null;
             /**
@@ -1250,6 +1482,10 @@ export interface components {
             /** Project */
             project: string | null;
             provider: components["schemas"]["Provider"];
+            /** Unreachable At */
+            unreachable_at?: string | null;
+            /** Unreachable Reason */
+            unreachable_reason?: string | null;
         };
         /** Retention */
         Retention: {
@@ -1273,6 +1509,28 @@ export interface components {
          * @enum {string}
          */
         Scope: "ingest" | "read";
+        /**
+         * ServicePrincipal
+         * @description A customer's Entra ID service principal with Reader access to the Azure DevOps project.
+         *     The secret is write-only and sealed at rest.
+         */
+        ServicePrincipal: {
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /**
+             * Client Secret
+             * Format: password
+             */
+            client_secret: string;
+            /**
+             * Tenant Id
+             * Format: uuid
+             */
+            tenant_id: string;
+        };
         /** StatsOut */
         StatsOut: {
             /** Average Confidence */
@@ -1314,6 +1572,13 @@ export interface components {
              * Format: uuid
              */
             id: string;
+        };
+        /** WebhookAnswer */
+        WebhookAnswer: {
+            /** Delivery */
+            delivery: string;
+            /** Outcome */
+            outcome: string;
         };
     };
     responses: never;
@@ -1545,6 +1810,384 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthConfig"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    complete_install_api_v1_github_app_callback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstallCallback"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallationDetail"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A concurrent change of the same resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_install_api_v1_github_app_install_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstallStart"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallStarted"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A concurrent change of the same resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_installations_api_v1_github_app_installations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallationOut"][];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    granted_repositories_api_v1_github_app_installations__installation_uuid__repositories_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                installation_uuid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantedRepository"][];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this organisation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    register_granted_api_v1_github_app_installations__installation_uuid__repositories_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                installation_uuid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterGranted"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryOut"][];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this organisation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A concurrent change of the same resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The request is not valid; `detail` and `errors` say why. */
@@ -4107,6 +4750,82 @@ export interface operations {
             };
             /** @description No such resource in this organisation. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    github_webhook_api_v1_webhooks_github_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAnswer"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A concurrent change of the same resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
