@@ -181,6 +181,22 @@ _HTTP_URL = r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[^?#@\s]*)?$"
 # What ``_fits_provider`` checks, said in the schema (OpenAPI 3.1 if/then), so a client can
 # know a body is acceptable without trying it.
 _PROVIDER_RULES: list[Any] = [
+    # Without a pasted token: Azure DevOps only, and a service principal exactly when asked for.
+    {
+        "if": {
+            "required": ["auth"],
+            "properties": {"auth": {"enum": ["azure_identity", "azure_service_principal"]}},
+        },
+        "then": {"properties": {"provider": {"const": "azure_devops"}, "token": {"type": "null"}}},
+    },
+    {
+        "if": {"required": ["auth"], "properties": {"auth": {"const": "azure_service_principal"}}},
+        "then": {
+            "required": ["service_principal"],
+            "properties": {"service_principal": {"type": "object"}},
+        },
+        "else": {"properties": {"service_principal": {"type": "null"}}},
+    },
     {
         "if": {"properties": {"provider": {"const": "local"}}},
         "then": {

@@ -45,7 +45,8 @@ class InstallStarted(BaseModel):
 class InstallCallback(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    installation_id: int = Field(ge=1, le=2**63 - 1)
+    # GitHub's ids are far below 2**53, the largest integer every JSON reader keeps exact.
+    installation_id: int = Field(ge=1, le=2**53 - 1)
     state: str = Field(min_length=16, max_length=200)
     setup_action: str | None = Field(default=None, max_length=40)
     code: str | None = Field(

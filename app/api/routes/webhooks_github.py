@@ -34,7 +34,10 @@ def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), header.strip().encode())
 
 
-@router.post("/github")
+@router.post(
+    "/github",
+    responses={404: {"description": "This platform has no GitHub App configured."}},
+)
 async def github_webhook(request: Request, platform: PlatformDep) -> WebhookAnswer:
     """``installation`` and ``installation_repositories`` events keep each installation's
     repositories current and mark repositories unreachable when access is removed."""

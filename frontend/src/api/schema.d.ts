@@ -1450,7 +1450,7 @@ export interface components {
              * @description Read-only access token.
              */
             token?: null | string;
-        } & (unknown & unknown & unknown);
+        } & (unknown & unknown & unknown & unknown & unknown);
         /** RepositoryOut */
         RepositoryOut: {
             /**
@@ -4808,6 +4808,15 @@ export interface operations {
             };
             /** @description Your role in the organisation (or the API key's scope) does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This platform has no GitHub App configured. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
