@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
-from app.api.deps import Ingest, PlatformDep, QueueDep, SessionDep
+from app.api.deps import Ingest, PlatformDep, QueueDep
 from app.api.routes.logs import accept_log
 from app.api.schemas import DiagnoseAccepted
 from app.services.webhooks import NotDiagnosable, azure_monitor_logs
@@ -98,7 +98,6 @@ NO_REPOSITORY: dict[int | str, dict[str, Any]] = {
 async def ingest_generic(
     request: Request,
     actor: Ingest,
-    session: SessionDep,
     queue: QueueDep,
     platform: PlatformDep,
     repository_id: RepositoryParam = None,
@@ -135,7 +134,6 @@ async def ingest_generic(
         "metadata": {},
     }
     accepted = await accept_log(
-        session,
         queue,
         platform,
         org_id=actor.org_id,
@@ -154,7 +152,6 @@ async def ingest_generic(
 async def ingest_azure_monitor(
     request: Request,
     actor: Ingest,
-    session: SessionDep,
     queue: QueueDep,
     platform: PlatformDep,
     repository_id: RepositoryParam = None,
@@ -176,7 +173,6 @@ async def ingest_azure_monitor(
         }
         diagnoses.append(
             await accept_log(
-                session,
                 queue,
                 platform,
                 org_id=actor.org_id,

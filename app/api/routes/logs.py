@@ -5,7 +5,6 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app.analysis.fingerprint import fingerprint
@@ -59,7 +58,6 @@ async def _parse(log_data: dict[str, Any]) -> ParsedLog:
 )
 async def diagnose(
     body: DiagnoseRequest,
-    session: SessionDep,
     queue: QueueDep,
     actor: Ingest,
     platform: PlatformDep,
@@ -69,7 +67,6 @@ async def diagnose(
     202, so an accepted log is never lost. A repeat of an error diagnosed within the grouping
     window answers 200 with the existing report, whose occurrence count went up."""
     accepted = await accept_log(
-        session,
         queue,
         platform,
         org_id=actor.org_id,
@@ -83,7 +80,6 @@ async def diagnose(
 
 
 async def accept_log(
-    session: AsyncSession,
     queue: JobQueue,
     platform: Platform,
     *,
@@ -93,8 +89,8 @@ async def accept_log(
 ) -> DiagnoseAccepted:
     """Accept a log: shared by every way a log arrives. The request decides only what its
     answer needs (the fingerprint, for the repeat answer); then one autocommitted statement
-    writes the report, its job and the grouping decision (``session`` is not used for it:
-    the statement sets the organisation itself), and the job goes to the queue's broker, if
+    writes the report, its job and the grouping decision (the statement sets the
+    organisation for row-level security itself), and the job goes to the queue's broker, if
     any. The worker parses the log again for the diagnosis."""
     parsed = await _parse(log_data)
     settings = platform.settings
