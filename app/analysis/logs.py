@@ -696,10 +696,8 @@ def _read_azure_alert(obj: dict[str, Any], reading: _Reading) -> None:
     for _, value in _walk(context):
         if isinstance(value, dict) and isinstance(value.get("rows"), list):
             rows += len(value["rows"])
-            columns = [c.get("name") for c in value.get("columns", []) if isinstance(c, dict)]
-            for row in value["rows"][:200]:
-                if isinstance(row, list):
-                    _read_result_row(dict(zip(columns, row, strict=False)), reading)
+            for row in result_rows(value, limit=200):
+                _read_result_row(row, reading)
     if context is not None:
         _read_object(context, reading)
     if not rows and essentials.get("signalType") == "Log":
@@ -717,15 +715,29 @@ def _read_azure_alert(obj: dict[str, Any], reading: _Reading) -> None:
         reading.error_lines.append(str(reading.message)[:1000])
 
 
-def _read_result_row(row: dict[Any, Any], reading: _Reading) -> None:
-    """One row of a log query's result table (a log search alert's ``SearchResults``, a Log
-    Analytics export, the Application Insights query API). Dynamic columns arrive as JSON
-    text; a row of the ``exceptions`` table carries its stack in ``details`` (``parsedStack``
-    frames, or ``rawStack`` text)."""
-    decoded = {
-        key: (_json(value) if isinstance(value, str) and value[:1] in "[{" else None) or value
-        for key, value in row.items()
-    }
+def result_rows(table: Any, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """The rows of a log query's result table (``columns`` + ``rows``: a log search alert's
+    ``SearchResults``, a Log Analytics export, the Application Insights query API), each as a
+    dict by column name. Dynamic columns arrive as JSON text and are decoded."""
+    if not isinstance(table, dict) or not isinstance(table.get("rows"), list):
+        return []
+    columns = [
+        str(c.get("name") or f"column{i}") if isinstance(c, dict) else f"column{i}"
+        for i, c in enumerate(table.get("columns") or [])
+    ]
+    return [
+        {
+            key: (_json(value) if isinstance(value, str) and value[:1] in "[{" else None) or value
+            for key, value in zip(columns, raw, strict=False)
+        }
+        for raw in table["rows"][:limit]
+        if isinstance(raw, list)
+    ]
+
+
+def _read_result_row(decoded: dict[str, Any], reading: _Reading) -> None:
+    """One row of a result table (``result_rows``). A row of the ``exceptions`` table carries
+    its stack in ``details`` (``parsedStack`` frames, or ``rawStack`` text)."""
     if _looks_like_app_insights(decoded):
         if not reading.frames:
             reading.frames.extend(_app_insights_frames(decoded))

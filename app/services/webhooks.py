@@ -9,14 +9,13 @@ Each distinct exception becomes one log. Metric and activity-log alerts carry no
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from app.analysis.logs import result_rows
+
 COMMON_SCHEMA = "azureMonitorCommonAlertSchema"
-# Columns whose values App Insights / Log Analytics serialise as JSON text.
-_DYNAMIC = {"details", "customDimensions", "customMeasurements"}
 # Most distinct exceptions made into logs from one alert; the answer says how many more.
 MAX_LOGS_PER_ALERT = 20
 
@@ -39,24 +38,6 @@ def _object(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _rows(table: dict[str, Any]) -> list[dict[str, Any]]:
-    columns = [
-        str(_object(c).get("name") or f"column{i}")
-        for i, c in enumerate(_list(table.get("columns")))
-    ]
-    rows: list[dict[str, Any]] = []
-    for raw in _list(table.get("rows")):
-        if not isinstance(raw, list):
-            continue
-        row = dict(zip(columns, raw, strict=False))
-        for name in _DYNAMIC & row.keys():
-            if isinstance(row[name], str) and row[name][:1] in "[{":
-                with contextlib.suppress(ValueError):
-                    row[name] = json.loads(row[name])
-        rows.append(row)
-    return rows
 
 
 def _exception_key(row: dict[str, Any]) -> str:
@@ -99,9 +80,7 @@ def azure_monitor_logs(payload: Any) -> tuple[list[AlertLog], int]:
     tables = _list(_object(context.get("SearchResults")).get("tables"))
     distinct: dict[str, tuple[dict[str, Any], int]] = {}
     for table in tables:
-        if not isinstance(table, dict):
-            continue
-        for row in _rows(table):
+        for row in result_rows(table):
             key = _exception_key(row)
             first, count = distinct.get(key, (row, 0))
             distinct[key] = (first, count + 1)
