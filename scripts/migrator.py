@@ -26,8 +26,6 @@ from collections.abc import Callable, Mapping
 import psycopg
 from psycopg import sql
 
-# The scope of Entra ID tokens for Azure Database for PostgreSQL.
-TOKEN_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"  # noqa: S105 (a URL)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _OID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -50,11 +48,12 @@ def runtime_principals(value: str) -> dict[str, str]:
 
 
 def entra_token() -> str:
+    """The migrator identity's token for the server (the platform's own Entra ID sign-in)."""
     from azure.identity import ManagedIdentityCredential
 
-    credential = ManagedIdentityCredential(client_id=os.environ.get("AZURE_CLIENT_ID"))
-    token: str = credential.get_token(TOKEN_SCOPE).token
-    return token
+    from app.db.entra import EntraPassword
+
+    return EntraPassword(ManagedIdentityCredential(client_id=os.environ.get("AZURE_CLIENT_ID")))()
 
 
 def conninfo(env: Mapping[str, str], database: str, password: str) -> str:
