@@ -185,13 +185,6 @@ async def limit_ingest(actor: Submitter, request: Request) -> Actor:
 Ingest = Annotated[Actor, Depends(limit_ingest)]
 
 
-async def get_current_org(actor: ActorDep) -> uuid.UUID:
-    return actor.org_id
-
-
-CurrentOrg = Annotated[uuid.UUID, Depends(get_current_org)]
-
-
 async def get_queue(platform: PlatformDep) -> JobQueue:
     return platform.queue
 

@@ -123,15 +123,20 @@ async def _database(request: Request, exc: sa_exc.DBAPIError) -> JSONResponse:
     return await _unexpected(request, exc)
 
 
-def _unavailable(request: Request) -> JSONResponse:
+def unavailable(path: str) -> JSONResponse:
+    """503 with ``Retry-After``: the database is away (also used before routing)."""
     response = problem(
         503,
         "The database is unavailable (restarting or overloaded); "
         f"try again in {RETRY_AFTER_S} seconds.",
-        instance=request.url.path,
+        instance=path,
     )
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
+
+
+def _unavailable(request: Request) -> JSONResponse:
+    return unavailable(request.url.path)
 
 
 async def _driver(request: Request, exc: Exception) -> JSONResponse:

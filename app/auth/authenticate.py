@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+import psycopg
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.problems import PUBLIC_API_PATHS, problem
+from app.api.problems import PUBLIC_API_PATHS, RETRY_AFTER_S, problem, unavailable
 from app.auth.api_keys import KeyHasher, looks_like_key, well_formed
 from app.auth.tokens import Identity, InvalidToken, IssuerUnavailable, Verifier
 
@@ -236,15 +238,11 @@ class Authentication:
             if exc.status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="logdawg"'
             else:
-                response.headers["Retry-After"] = "5"
+                response.headers["Retry-After"] = str(RETRY_AFTER_S)
             await response(scope, receive, send)
             return
-        except (OperationalError, DBAPIError, OSError):
-            response = problem(
-                503, "The database is unavailable; try again shortly.", instance=path
-            )
-            response.headers["Retry-After"] = "5"
-            await response(scope, receive, send)
+        except (DBAPIError, PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError, OSError):
+            await unavailable(path)(scope, receive, send)
             return
         scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)

@@ -179,7 +179,6 @@ async def accept_log(
                 cursor = driver.cursor(row_factory=namedtuple_row)
                 await cursor.execute(_SUBMIT_PSYCOPG, params)
                 row = await cursor.fetchone()
-                await driver.set_autocommit(False)
             except psycopg.Error:
                 if driver.broken or driver.closed:
                     # The server went away (a restart): as SQLAlchemy does on a disconnect,
@@ -187,6 +186,11 @@ async def accept_log(
                     await conn.invalidate()
                     await bind.dispose(close=False)
                 raise
+            finally:
+                # Back to transactions before the pool lends it again, on every way out: a
+                # session's organisation setting lives for one transaction.
+                if not (driver.broken or driver.closed):
+                    await driver.set_autocommit(False)
         return _submitted(row)
     async with sessions() as session, session.begin():
         return _submitted((await session.execute(_SUBMIT, params)).one())
