@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
-from app.api.deps import Ingest, PlatformDep, QueueDep
-from app.api.routes.logs import accept_log
+from app.api.deps import Ingest, PlatformDep
+from app.api.ingest_pipeline import accept_log
 from app.api.schemas import DiagnoseAccepted
 from app.services.webhooks import NotDiagnosable, azure_monitor_logs
 
@@ -98,7 +98,6 @@ NO_REPOSITORY: dict[int | str, dict[str, Any]] = {
 async def ingest_generic(
     request: Request,
     actor: Ingest,
-    queue: QueueDep,
     platform: PlatformDep,
     repository_id: RepositoryParam = None,
     source: Annotated[str | None, Query(max_length=200)] = None,
@@ -134,7 +133,6 @@ async def ingest_generic(
         "metadata": {},
     }
     accepted = await accept_log(
-        queue,
         platform,
         org_id=actor.org_id,
         log_data=log_data,
@@ -152,7 +150,6 @@ async def ingest_generic(
 async def ingest_azure_monitor(
     request: Request,
     actor: Ingest,
-    queue: QueueDep,
     platform: PlatformDep,
     repository_id: RepositoryParam = None,
 ) -> IngestAccepted:
@@ -173,7 +170,6 @@ async def ingest_azure_monitor(
         }
         diagnoses.append(
             await accept_log(
-                queue,
                 platform,
                 org_id=actor.org_id,
                 log_data=log_data,
