@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,7 +32,6 @@ from app.auth.authenticate import Authentication
 from app.auth.setup import install_access
 from app.bootstrap import Platform, bootstrap
 from app.observability import configure_logging
-from app.services.retention import sweep_forever
 from app.settings import Settings, get_settings
 
 
@@ -55,21 +52,12 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         owned = await bootstrap(settings)
         app.state.platform = owned
         access = install_access(app, owned)
-        sweeper = (
-            asyncio.create_task(sweep_forever(owned.engine, settings.retention_sweep_interval_s))
-            if settings.retention_sweep_interval_s > 0
-            else None
-        )
         # What start-up built lives as long as the process: out of the collector's way, so a
         # full collection does not walk it in the middle of requests (latency spikes).
         gc.freeze()
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
             await access.aclose()
             await owned.aclose()
 

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The built SPA the API serves at /; unset: frontend/dist beside the code, when built.
     spa_dir: Path | None = None
-    # How often the API deletes reports past their organisation's retention; 0: never.
+    # How often each worker deletes reports past their organisation's retention; 0: never.
     retention_sweep_interval_s: float = Field(default=3600.0, ge=0, le=7 * 24 * 3600)
 
     # Sign-in (see the README's "Sign-in and organisations"). ``none``: single-tenant, every

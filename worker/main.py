@@ -27,6 +27,7 @@ from app.llm.diagnosers import build_diagnoser, config_from_settings
 from app.observability import configure_logging, request_id_var
 from app.queue.base import ClaimedJob
 from app.queue.postgres import NOTIFY_CHANNEL, PostgresJobQueue
+from app.services import retention
 from app.services.code_context import EngineRunner
 from app.services.diagnoses import Diagnose, process_job
 from app.settings import Settings, get_settings
@@ -142,6 +143,14 @@ class Worker:
         helpers = [asyncio.create_task(self._renew_leases(stop))]
         if isinstance(self.platform.queue, PostgresJobQueue):
             helpers.append(asyncio.create_task(listen(self.platform, self.wake, stop)))
+        if settings.retention_sweep_interval_s > 0:
+            helpers.append(
+                asyncio.create_task(
+                    retention.sweep_forever(
+                        self.platform.engine, settings.retention_sweep_interval_s
+                    )
+                )
+            )
         next_sweep = 0.0
         try:
             while not stop.is_set():

@@ -38,7 +38,7 @@ async def sweep(conn: AsyncConnection) -> int:
 
 
 async def sweep_forever(engine: AsyncEngine, interval_s: float) -> None:
-    """The periodic sweep the API runs in the background; a failed round is logged and the
+    """The periodic sweep each worker runs beside its jobs; a failed round is logged and the
     next one comes as planned."""
     while True:
         try:
