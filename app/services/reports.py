@@ -241,9 +241,8 @@ async def list_reports(
     session: AsyncSession,
     *,
     limit: int,
-    status: ReportStatus | None = None,
     cursor: str | None = None,
-    filters: ReportFilters | None = None,
+    filters: ReportFilters,
 ) -> tuple[list[Report], str | None]:
     """Newest first, keyset-paginated. Row-level security limits it to the session's org.
 
@@ -252,7 +251,6 @@ async def list_reports(
     entries. The rows carry the summary columns only: ``report_data`` holds just the keys a
     list row shows (``_SUMMARY_KEYS``), ``log_data`` is not loaded. The search uses the
     reports' generated ``search_vector`` and its GIN index."""
-    filters = filters or ReportFilters(status=status)
     query = (
         select(
             *_SUMMARY,
