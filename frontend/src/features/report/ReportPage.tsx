@@ -7,7 +7,7 @@ import { CopyButton } from "../../components/CopyButton";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
 import { exact, percent, when } from "../../lib/format";
-import { useRepositoryList } from "../repositories";
+import { repositoryName, useRepositoryList } from "../repositories";
 import { CodeBlock } from "./CodeBlock";
 import { fileLink } from "./links";
 import { downloadMarkdown, isActive, useDeleteReport, useOccurrences, useRerun, useReport } from "./queries";
@@ -93,7 +93,7 @@ function ReportView({ report }: { report: Schemas["ReportDetail"] }) {
             {repo && (
               <div>
                 <dt>Repository</dt>
-                <dd>{[repo.owner, repo.project, repo.name].filter(Boolean).join("/")}</dd>
+                <dd>{repositoryName(repo)}</dd>
               </div>
             )}
           </dl>

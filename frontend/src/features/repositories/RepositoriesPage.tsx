@@ -5,6 +5,7 @@ import { ConfirmButton } from "../../components/ConfirmButton";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { exact } from "../../lib/format";
 import {
+  repositoryName,
   useDeleteRepository,
   useRegister,
   useReplaceToken,
@@ -57,7 +58,7 @@ export function RepositoriesPage() {
 
 function label(r: Schemas["RepositoryOut"]): string {
   if (r.provider === "local") return `${r.name} (${r.base_url ?? ""})`;
-  return [r.owner, r.project, r.name].filter(Boolean).join("/");
+  return repositoryName(r);
 }
 
 function RepositoryRow({ repo, canManage }: { repo: Schemas["RepositoryOut"]; canManage: boolean }) {

@@ -1,4 +1,4 @@
 import { RepositoriesPage } from "./RepositoriesPage";
 
 export default RepositoriesPage;
-export { useRepositoryList, repositoryKeys } from "./queries";
+export { repositoryKeys, repositoryName, useRepositoryList } from "./queries";

@@ -6,6 +6,11 @@ export const repositoryKeys = {
   list: () => [...repositoryKeys.all, "list"] as const,
 };
 
+/** How a repository is named in lists and pickers: owner/project/name, as its provider does. */
+export function repositoryName(r: Pick<Schemas["RepositoryOut"], "owner" | "project" | "name">): string {
+  return [r.owner, r.project, r.name].filter(Boolean).join("/");
+}
+
 export function useRepositoryList() {
   return useQuery({
     queryKey: repositoryKeys.list(),

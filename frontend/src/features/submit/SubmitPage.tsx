@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../../api/client";
 import { ErrorState } from "../../components/States";
 import { reportKeys } from "../reports";
-import { useRepositoryList } from "../repositories";
+import { repositoryName, useRepositoryList } from "../repositories";
 import { requestFor } from "./request";
 import styles from "./Submit.module.css";
 import ui from "../../components/ui.module.css";
@@ -52,7 +52,7 @@ export function SubmitPage() {
             </option>
             {repoList.map((r) => (
               <option key={r.id} value={r.id}>
-                {[r.owner, r.project, r.name].filter(Boolean).join("/")}
+                {repositoryName(r)}
               </option>
             ))}
           </select>
