@@ -162,14 +162,17 @@ async def _run(
     log_data: dict[str, Any], target: RepoContext | RepoRef | None, ref: str | None
 ) -> EngineResult:
     repo = await _provider_context(target, ref) if isinstance(target, RepoRef) else target
+    diagnoser = _diagnoser()
     try:
         # ``strict``: the repository the user named must be readable and a ref asked for
         # must exist — an error, not a limitation in the report. The engine resolves the ref
         # itself, once.
-        return await diagnose(log_data, repo=repo, diagnoser=_diagnoser())
+        return await diagnose(log_data, repo=repo, diagnoser=diagnoser)
     finally:
         if repo is not None and isinstance(repo.source, ProviderSource):
             await repo.source.aclose()
+        if diagnoser is not None:
+            await diagnoser.aclose()
 
 
 async def _provider_context(repo: RepoRef, ref: str | None) -> RepoContext:

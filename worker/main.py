@@ -38,7 +38,7 @@ SWEEP_INTERVAL_S = 60.0
 LISTEN_RETRY_S = 2.0
 
 
-def diagnose_for(platform: Platform) -> Diagnose:
+def diagnose_for(platform: Platform) -> EngineRunner:
     memory = MemoryCache(platform.settings.git_memory_cache_mb * 1024 * 1024)
     model = config_from_settings(platform.settings)
     return EngineRunner(
@@ -301,11 +301,13 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             heartbeat, "0.0.0.0", settings.worker_health_port,  # noqa: S104 (container port)
             stale_after_s=settings.job_visibility_timeout_s,
         )  # fmt: skip
+    diagnose = diagnose_for(platform)
     try:
-        await Worker(platform, worker_id, diagnose_for(platform), heartbeat=heartbeat).run(stop)
+        await Worker(platform, worker_id, diagnose, heartbeat=heartbeat).run(stop)
     finally:
         if server is not None:
             server.close()
+        await diagnose.aclose()
         await platform.aclose()
 
 

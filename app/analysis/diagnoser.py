@@ -47,3 +47,6 @@ class Diagnoser(Protocol):
     def name(self) -> str: ...
 
     async def diagnose(self, context: DiagnosisContext) -> Diagnosis: ...
+
+    async def aclose(self) -> None:
+        """Release what the diagnoser keeps between diagnoses (its vendor client)."""

@@ -87,6 +87,9 @@ class ModelDiagnoser:
 
     def __init__(self, config: LlmConfig) -> None:
         self.config = config
+        # One SDK client (and so one connection pool, one TLS context) for every diagnosis
+        # of this diagnoser: a client per call loaded the CA bundle anew each time.
+        self._sdk: Any = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config.vendor}, {self.config.model})"
@@ -99,24 +102,26 @@ class ModelDiagnoser:
         prompt = build_prompt(context, self.config.prompt_token_budget)
         messages: list[dict[str, Any]] = [{"role": "user", "content": prompt.user}]
         prompt_tokens = completion_tokens = 0
-        async with self._client() as client:
-            for attempt in (1, 2):
-                call = await self._guarded(self._complete(client, prompt.system, messages))
-                prompt_tokens += call.prompt_tokens
-                completion_tokens += call.completion_tokens
-                try:
-                    answer = Answer.model_validate_json(_json_text(call.text))
-                    break
-                except ValidationError as exc:
-                    problem = "; ".join(
-                        f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}"
-                        for e in exc.errors()[:5]
-                    )
-                    if attempt == 2:
-                        raise DiagnoserError(
-                            f"{self.name} answered with invalid JSON twice ({problem})"
-                        ) from None
-                    messages += self._repair(call, REPAIR.format(problem=problem))
+        if self._sdk is None:
+            self._sdk = self._client()
+        client = self._sdk
+        for attempt in (1, 2):
+            call = await self._guarded(self._complete(client, prompt.system, messages))
+            prompt_tokens += call.prompt_tokens
+            completion_tokens += call.completion_tokens
+            try:
+                answer = Answer.model_validate_json(_json_text(call.text))
+                break
+            except ValidationError as exc:
+                problem = "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}"
+                    for e in exc.errors()[:5]
+                )
+                if attempt == 2:
+                    raise DiagnoserError(
+                        f"{self.name} answered with invalid JSON twice ({problem})"
+                    ) from None
+                messages += self._repair(call, REPAIR.format(problem=problem))
         cost = (
             prompt_tokens * self.config.price_input_per_mtok
             + completion_tokens * self.config.price_output_per_mtok
@@ -136,6 +141,11 @@ class ModelDiagnoser:
                 estimated_cost_usd=round(cost, 6),
             ),
         )
+
+    async def aclose(self) -> None:
+        if self._sdk is not None:
+            await self._sdk.close()
+            self._sdk = None
 
     def _client(self) -> Any:
         raise NotImplementedError

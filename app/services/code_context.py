@@ -49,6 +49,10 @@ class EngineRunner:
     # How repositories are read without pasted tokens; shared by the process's jobs.
     access: RepositoryAccess = field(default_factory=RepositoryAccess)
 
+    async def aclose(self) -> None:
+        if self.diagnoser is not None:
+            await self.diagnoser.aclose()
+
     async def source_for(
         self, org_id: uuid.UUID, repository: Repository, token: str | TokenSource | None
     ) -> CodeSource:
