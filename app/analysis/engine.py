@@ -148,7 +148,6 @@ class _Clock:
 class _Code:
     commit: CommitRef | None = None
     culprit_reason: str | None = None
-    crash: tuple[StackFrame, str] | None = None
     mapping: list[FrameMapping] = field(default_factory=list)
     new_rules: list[CodeMapping] = field(default_factory=list)
     culprit: StackFrame | None = None
@@ -215,7 +214,6 @@ async def _read_code(parsed: ParsedLog, repo: RepoContext, code: _Code) -> None:
     own = [(f, p) for f, p in order if not _is_vendored(p, vendored)]
     history = _History(repo, sha)
     crash = order[0]
-    code.crash = crash
     reads: dict[str, asyncio.Task[bytes]] = {}
 
     def read(path: str) -> asyncio.Task[bytes]:

@@ -20,7 +20,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import jwt
@@ -43,6 +43,9 @@ GITHUB_API_VERSION = "2022-11-28"
 READ_PERMISSIONS = {"contents": "read", "metadata": "read"}
 
 Clock = Callable[[], float]
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 
 class TokenSource(Protocol):
@@ -327,12 +330,6 @@ class InstallationTokenSource:
     def forget_token(self) -> None:
         """GitHub refused the cached token (401): the next request mints a new one."""
         self._app.forget(self.installation_id)
-
-
-class TokenCredential(Protocol):
-    """azure-identity's synchronous credential seam (``azure.core.credentials``)."""
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
 
 
 class EntraTokenSource:

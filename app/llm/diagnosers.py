@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import ValidationError
 
@@ -31,18 +31,13 @@ if TYPE_CHECKING:
     import anthropic
     import openai
     from anthropic.types import MessageParam, ToolParam
+    from azure.core.credentials import TokenCredential
     from openai.types.chat import ChatCompletionMessageParam
     from openai.types.shared_params import ResponseFormatJSONSchema
 
 Vendor = Literal["openai", "azure_openai", "anthropic"]
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 TOOL = "diagnosis"
-
-
-class TokenCredential(Protocol):
-    """azure-identity's credential protocol (``DefaultAzureCredential``, managed identity)."""
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass(frozen=True)

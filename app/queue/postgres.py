@@ -47,10 +47,6 @@ class PostgresJobQueue:
         self._max_attempts = max_attempts
 
     @property
-    def visibility_timeout_s(self) -> float:
-        return self._visibility_timeout_s
-
-    @property
     def max_attempts(self) -> int:
         return self._max_attempts
 

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,12 +30,14 @@ from app.git.tokens import (
     GitHubApp,
     InstallationGone,
     InstallationTokenSource,
-    TokenCredential,
     TokenSource,
 )
 from app.git.types import BadCredentials, GitProviderError
 from app.secrets.base import KeyWrapper
 from app.services.repositories import token_for
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 
 def _default_credential() -> TokenCredential:
