@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import psycopg
 from sqlalchemy import text
@@ -52,6 +53,39 @@ class AuthError(Exception):
         self.detail = detail
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _TtlCache(Generic[K, V]):
+    """At most ``size`` entries, each good for ``ttl_s``; the least recently stored go first."""
+
+    def __init__(self, ttl_s: float, size: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        self._entries: OrderedDict[K, tuple[V, float]] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        hit = self._entries.get(key)
+        return hit[0] if hit is not None and time.monotonic() - hit[1] < self.ttl_s else None
+
+    def put(self, key: K, value: V) -> None:
+        self._entries[key] = (value, time.monotonic())
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def drop_where(self, matches: Callable[[V], bool]) -> None:
+        for key, (value, _) in list(self._entries.items()):
+            if matches(value):
+                del self._entries[key]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 @dataclass
 class _CachedKey:
     id: uuid.UUID
@@ -59,7 +93,6 @@ class _CachedKey:
     scopes: frozenset[str]
     expires_at: datetime | None
     revoked: bool
-    at: float
 
 
 class Authenticator:
@@ -82,10 +115,8 @@ class Authenticator:
         self.local_user_id = local_user_id
         self.ingest_role = ingest_role
         # Revocation reaches this process at once (``forget_key``) and others within this.
-        self._key_cache_s = key_cache_s
-        self._user_cache_s = user_cache_s
-        self._keys: OrderedDict[str, _CachedKey] = OrderedDict()
-        self._users: OrderedDict[Identity, tuple[uuid.UUID, float]] = OrderedDict()
+        self._keys: _TtlCache[str, _CachedKey] = _TtlCache(key_cache_s)
+        self._users: _TtlCache[Identity, uuid.UUID] = _TtlCache(user_cache_s)
 
     async def authenticate(self, headers: Headers, query: QueryParams, path: str) -> Caller:
         credential = self._credential(headers, query, path)
@@ -156,9 +187,7 @@ class Authenticator:
         if not well_formed(key):
             raise AuthError(401, "The API key is malformed (expected ldk_<id>_<secret>).")
         digest = self.hasher.hash(key)
-        cached = self._keys.get(digest)
-        if cached is None or time.monotonic() - cached.at > self._key_cache_s:
-            cached = await self._lookup_key(digest)
+        cached = self._keys.get(digest) or await self._lookup_key(digest)
         if cached.revoked:
             raise AuthError(401, "The API key has been revoked.")
         if cached.expires_at is not None and cached.expires_at <= datetime.now(UTC):
@@ -173,7 +202,7 @@ class Authenticator:
                 )
             ).one_or_none()
         if row is None:
-            self._keys.pop(digest, None)
+            self._keys.pop(digest)
             raise AuthError(401, "The API key is not known.")
         entry = _CachedKey(
             id=row.id,
@@ -181,22 +210,16 @@ class Authenticator:
             scopes=frozenset(row.scopes),
             expires_at=row.expires_at,
             revoked=row.revoked_at is not None,
-            at=time.monotonic(),
         )
-        self._keys[digest] = entry
-        while len(self._keys) > 10_000:
-            self._keys.popitem(last=False)
+        self._keys.put(digest, entry)
         return entry
 
     def forget_key(self, key_id: uuid.UUID) -> None:
-        for digest, entry in list(self._keys.items()):
-            if entry.id == key_id:
-                del self._keys[digest]
+        self._keys.drop_where(lambda entry: entry.id == key_id)
 
     async def _user_id(self, identity: Identity) -> uuid.UUID:
-        hit = self._users.get(identity)
-        if hit is not None and time.monotonic() - hit[1] < self._user_cache_s:
-            return hit[0]
+        if (known := self._users.get(identity)) is not None:
+            return known
         async with self.sessions() as session, session.begin():
             user_id = (
                 await session.execute(
@@ -209,10 +232,9 @@ class Authenticator:
                     },
                 )
             ).scalar_one()
-        self._users[identity] = (user_id, time.monotonic())
-        while len(self._users) > 10_000:
-            self._users.popitem(last=False)
-        return uuid.UUID(str(user_id))
+        user = uuid.UUID(str(user_id))
+        self._users.put(identity, user)
+        return user
 
 
 class Authentication:
