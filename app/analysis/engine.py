@@ -191,7 +191,7 @@ async def _read_code(parsed: ParsedLog, repo: RepoContext, code: _Code) -> None:
     if sha is None:
         return
     # Application frames, and frames of vendored code that the repository may hold.
-    in_app = [f for f in parsed.frames if f.file and (f.in_app or _vendored_frame(f.file))]
+    in_app = [f for f in parsed.frames if f.file and (f.in_app or _is_vendored(f.file))]
     if not in_app:
         return
     tree = await repo.source.list_paths(sha)
@@ -280,8 +280,8 @@ def _vendored_roots(tree: dict[str, int | None], mapped: list[str]) -> set[str]:
     return {r for r in roots if not all(p.startswith(r) for p in mapped)}
 
 
-def _is_vendored(path: str, licensed_roots: set[str]) -> bool:
-    parts = path.split("/")[:-1]
+def _is_vendored(path: str, licensed_roots: frozenset[str] | set[str] = frozenset()) -> bool:
+    parts = path.replace("\\", "/").split("/")[:-1]
     if any(part.lower() in VENDORED_DIRS for part in parts):
         return True
     return any(path.startswith(root) for root in licensed_roots)
@@ -520,11 +520,6 @@ def _innermost_first(
         )
 
     return sorted(frames, key=key)
-
-
-def _vendored_frame(path: str) -> bool:
-    parts = path.replace("\\", "/").split("/")[:-1]
-    return any(part.lower() in VENDORED_DIRS for part in parts)
 
 
 def _summary(parsed: ParsedLog, culprit: StackFrame | None, culprit_file: str | None) -> str:

@@ -584,8 +584,7 @@ def _read_structured(obj: Any, reading: _Reading) -> None:
     reading.format = "json"
     if _looks_like_app_insights(obj):
         reading.format = "application_insights"
-        reading.frames.extend(_app_insights_frames(obj))
-        reading.error_type = _app_insights_type(obj)
+        _read_app_insights(obj, reading)
     elif (
         isinstance(obj, dict)
         and isinstance(obj.get("log"), str)
@@ -735,13 +734,18 @@ def result_rows(table: Any, *, limit: int | None = None) -> list[dict[str, Any]]
     ]
 
 
+def _read_app_insights(obj: dict[str, Any], reading: _Reading) -> None:
+    """An Application Insights exception's frames and type; the first one read wins."""
+    if not reading.frames:
+        reading.frames.extend(_app_insights_frames(obj))
+    reading.error_type = reading.error_type or _app_insights_type(obj)
+
+
 def _read_result_row(decoded: dict[str, Any], reading: _Reading) -> None:
     """One row of a result table (``result_rows``). A row of the ``exceptions`` table carries
     its stack in ``details`` (``parsedStack`` frames, or ``rawStack`` text)."""
     if _looks_like_app_insights(decoded):
-        if not reading.frames:
-            reading.frames.extend(_app_insights_frames(decoded))
-        reading.error_type = reading.error_type or _app_insights_type(decoded)
+        _read_app_insights(decoded, reading)
         message = decoded.get("outerMessage") or decoded.get("message")
         if isinstance(message, str) and message:
             reading.error_message = reading.error_message or message
