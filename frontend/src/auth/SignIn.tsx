@@ -6,18 +6,10 @@ import { ErrorState, Loading } from "../components/States";
 import { AcceptInvitation, ACCEPT_PATH } from "./AcceptInvitation";
 import { CreateOrganisation } from "./CreateOrganisation";
 import { DevSignInForm } from "./DevSignInForm";
-import { makeSession, SessionContext } from "./session";
+import { chooseOrg, makeSession, SessionContext } from "./session";
 
 const EntraSignIn = lazy(() => import("./EntraSignIn"));
 
-const SINGLE_TENANT: AuthConfig = {
-  mode: "single_tenant",
-  provider: "none",
-  authority: null,
-  client_id: null,
-  scopes: [],
-  dev_issuer_url: null,
-};
 const ORG_KEY = "logdawg.org";
 const DEV_TOKEN_KEY = "logdawg.devToken";
 
@@ -27,22 +19,11 @@ export const authKeys = {
 };
 
 async function fetchConfig(): Promise<AuthConfig> {
-  try {
-    return unwrap(await api.GET("/api/v1/auth/config"));
-  } catch (error) {
-    // A platform without sign-in (before the sign-in API) acts for its one organisation.
-    if (error instanceof ApiError && error.status === 404) return SINGLE_TENANT;
-    throw error;
-  }
+  return unwrap(await api.GET("/api/v1/auth/config"));
 }
 
 async function fetchMe(): Promise<Me> {
-  try {
-    return unwrap(await api.GET("/api/v1/me"));
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return { user: null, organisations: [] };
-    throw error;
-  }
+  return unwrap(await api.GET("/api/v1/me"));
 }
 
 /** Reads /api/v1/auth/config, signs the user in the way it says, then provides the session. */
@@ -113,7 +94,7 @@ function Signed({
   // Idempotent: every request made from here on carries this user's token and organisation
   // (one of theirs: a remembered organisation they left is not sent).
   const me = useQuery({ queryKey: authKeys.me(orgId), queryFn: fetchMe });
-  const known = me.data?.organisations.find((o) => o.id === orgId) ?? me.data?.organisations[0];
+  const known = me.data ? chooseOrg(me.data, orgId) : null;
   setSession({ token: token ?? (() => Promise.resolve(null)), org: () => known?.id ?? null });
   const selectOrg = useCallback(
     (id: string) => {

@@ -20,6 +20,12 @@ export function useSession(): SessionValue {
   return value;
 }
 
+/** The organisation a session acts in: the remembered one while the user still belongs to it,
+ * else their first. */
+export function chooseOrg(me: Me, orgId: string | null): OrgOut | null {
+  return me.organisations.find((o) => o.id === orgId) ?? me.organisations[0] ?? null;
+}
+
 /** Builds the session value; `role` falls back to owner on a single-tenant platform. */
 export function makeSession(
   config: AuthConfig,
@@ -28,7 +34,7 @@ export function makeSession(
   selectOrg: (id: string) => void,
   signOut: (() => void) | null,
 ): SessionValue {
-  const org = me.organisations.find((o) => o.id === orgId) ?? me.organisations[0] ?? null;
+  const org = chooseOrg(me, orgId);
   const role: Role | null = org?.role ?? (config.mode === "single_tenant" ? "owner" : null);
   return { config, me, org, role, selectOrg, signOut, can: (a) => allows(role, a) };
 }
