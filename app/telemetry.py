@@ -80,12 +80,7 @@ def configure(
         enable_live_metrics=False,
     )
     # The Azure SDKs log every HTTP call at INFO: keep their warnings only.
+    # The process's own handlers and format are ``observability.configure_logging``'s.
     logging.getLogger("azure").setLevel(logging.WARNING)
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.StreamHandler())
-    for handler in root.handlers:
-        handler.setFormatter(JsonFormatter())
-    root.setLevel(logging.INFO)
     _configured.add(service)
     return True

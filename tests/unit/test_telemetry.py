@@ -12,6 +12,8 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from app import telemetry
+from app.observability import JsonFormatter as ObservabilityJson
+from app.observability import configure_logging
 
 
 def test_nothing_changes_without_the_connection_string() -> None:
@@ -47,7 +49,6 @@ def test_with_the_connection_string_it_exports_as_the_apps_identity(
         assert call["connection_string"] == environ["APPLICATIONINSIGHTS_CONNECTION_STRING"]
         assert type(call["credential"]).__name__ == "ManagedIdentityCredential"
         assert call["resource"].attributes["service.name"] == "logdawg-api"
-        assert all(isinstance(h.formatter, telemetry.JsonFormatter) for h in root.handlers)
     finally:
         root.handlers[:] = saved[0]
         for handler, formatter in zip(saved[0], saved[2], strict=True):
@@ -78,3 +79,25 @@ def test_json_lines_carry_the_trace_id_and_extra_fields() -> None:
     assert first["trace_id"] == trace_id and len(first["span_id"]) == 16
     assert first["job_id"] == "j-1" and first["attempt"] == 3
     assert "trace_id" not in second and "ValueError: boom" in second["exception"]
+
+
+def test_configure_logging_formats_the_streams_and_leaves_the_exporter_alone() -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level, [h.formatter for h in root.handlers])
+    exporter = logging.NullHandler()  # stands in for OpenTelemetry's LoggingHandler
+    stream = io.StringIO()
+    console = logging.StreamHandler(stream)
+    root.handlers[:] = [exporter, console]
+    try:
+        configure_logging("json")
+        assert isinstance(console.formatter, ObservabilityJson) and exporter.formatter is None
+        logging.getLogger("test-configure").info("hello", extra={"job_id": "j-9"})
+        line = json.loads(stream.getvalue().splitlines()[-1])
+        assert line["message"] == "hello" and line["job_id"] == "j-9"
+        configure_logging("text")
+        assert not isinstance(console.formatter, telemetry.JsonFormatter)
+    finally:
+        root.handlers[:] = saved[0]
+        for handler, formatter in zip(saved[0], saved[2], strict=True):
+            handler.setFormatter(formatter)
+        root.setLevel(saved[1])
