@@ -70,4 +70,19 @@ def test_each_environment_signs_in_with_its_own_identity_and_state() -> None:
     assert any(s.get("env", {}).get("PROMOTE_FROM") for s in prod_steps), (
         "prod promotes, never builds"
     )
-    assert not any("download-artifact" in s.get("uses", "") for s in prod_steps)
+    downloads = [s["with"]["name"] for s in prod_steps if "download-artifact" in s.get("uses", "")]
+    assert downloads == ["spa-${{ env.SHA }}"], "prod gets the SPA build, never the image archive"
+
+
+def test_the_spa_is_built_once_and_each_deploy_checks_it_got_that_build() -> None:
+    jobs = _load(ROOT / ".github/workflows/pipeline.yml")["jobs"]
+    builds = [
+        name for name, job in jobs.items()
+        for step in job["steps"] if "build-spa.sh" in step.get("run", "")
+    ]  # fmt: skip
+    assert builds == ["spa"]
+    for name in ("pr-stack", "deploy-dev", "deploy-prod"):
+        assert "spa" in jobs[name]["needs"], name
+        (deploy,) = [s for s in jobs[name]["steps"] if "SPA_TAR" in s.get("env", {})]
+        assert deploy["env"]["SPA_DIGEST"] == "${{ needs.spa.outputs.digest }}", name
+        assert not any("npm" in s.get("run", "") for s in jobs[name]["steps"]), name
