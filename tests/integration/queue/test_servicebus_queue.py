@@ -143,9 +143,8 @@ async def test_a_lost_send_is_swept_up(tenant_db: TenantDb) -> None:
         await submit(tenant_db, queue)  # committed, not sent
     assert bus.pending() == []
     async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
-        await session.execute(
-            text("UPDATE jobs SET updated_at = now() - interval '5 minutes', request_id = 'req-lost'")
-        )
+        lost = text("UPDATE jobs SET updated_at = now() - interval '5 minutes', request_id = :r")
+        await session.execute(lost, {"r": "req-lost"})
         await session.commit()
     assert await queue.sweep(older_than_s=60) == 1
     assert len(bus.pending()) == 1
