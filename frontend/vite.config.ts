@@ -1,13 +1,12 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
-import { staticWebAppsCsp } from "./build/swaCsp";
 
 // The API's origin during `npm run dev` (the built app is served by the API itself).
 const api = process.env.VITE_DEV_API_PROXY ?? "http://127.0.0.1:8000";
 
 export default defineConfig({
-  plugins: [react(), staticWebAppsCsp()],
+  plugins: [react()],
   server: {
     proxy: { "/api": api, "/dev-issuer": api },
   },

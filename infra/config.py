@@ -130,6 +130,13 @@ class StackConfig(BaseModel):
     auth_allowed_tenants: tuple[str, ...] = ()
     alert_emails: tuple[str, ...] = ()
     monthly_budget: int | None = Field(default=None, ge=1)
+    # A custom domain of the SPA (its CNAME to the Static Web App first); the API allows it as
+    # an origin besides the site's default hostname.
+    spa_custom_domain: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    )
 
     @model_validator(mode="after")
     def _pr_stacks_have_numbers(self) -> StackConfig:
@@ -238,6 +245,7 @@ def load(stack: str | None = None) -> StackConfig:
         "auth_allowed_tenants": tuple(_list(config.get("authAllowedTenants"))),
         "alert_emails": tuple(_list(config.get("alertEmails"))),
         "monthly_budget": config.get_int("monthlyBudget"),
+        "spa_custom_domain": config.get("spaCustomDomain"),
     }  # fmt: skip
     try:
         return StackConfig(**raw)

@@ -111,6 +111,8 @@ def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
     vault = Vault("vault", data)
     messaging = Messaging("bus", data)
     registry = Registry("images", ctx)
+    # Before the apps: the API allows the SPA's origin (CORS), which is the site's hostname.
+    spa = Spa("spa", ctx)
 
     insights_secret, insights_reference = vault.secret(
         "appinsights-connection",
@@ -150,6 +152,8 @@ def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
         "LOGDAWG_AUTH_PROVIDER": "entra",
         "LOGDAWG_AUTH_TENANT_ID": cfg.auth_tenant_id or ctx.tenant_id,
         "LOGDAWG_AUTH_CLIENT_ID": cfg.auth_client_id,
+        # The SPA calls the API from its own origin in every environment (no linked backend).
+        "LOGDAWG_CORS_ORIGINS": spa.origins,
     }
     if cfg.auth_allowed_tenants:
         auth["LOGDAWG_AUTH_ALLOWED_TENANTS"] = ",".join(cfg.auth_allowed_tenants)
@@ -204,7 +208,6 @@ def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
             depends_on=(insights_secret, *assignments),
         ),
     )
-    spa = Spa("spa", ctx, apps.api)
 
     # The runtime principals the database job creates: "<identity name>=<object id>".
     runtime_principals = pulumi.Output.concat(

@@ -10,10 +10,11 @@
 #   roll out the worker, then the API: straight to production without a staging slot; with
 #            one (prod), to staging, wait until its /readyz reports this SHA and the schema
 #            head, smoke-test it, swap, check production again, and swap back on failure
-#   spa      build the SPA against this stack's API and upload it to its Static Web App
+#   spa      upload the SPA built once by the pipeline (SPA_TAR, checked against SPA_DIGEST)
+#            to the stack's Static Web App, with this stack's /config.json beside the bundle
 #
 # Run by .github/workflows/pipeline.yml, logged in to Azure (OIDC) and to the stack's Pulumi
-# backend. scripts/pipeline-dry-run plays it with recording stand-ins for az, pulumi and
+# backend. scripts/pipeline_dry_run.py plays it with recording stand-ins for az, pulumi and
 # docker, and a local HTTP server in place of the apps.
 set -euo pipefail
 : "${STACK:?set STACK (dev, prod or pr-<number>)}" "${IMAGE_TAG:?set IMAGE_TAG (the commit SHA)}"
@@ -164,22 +165,32 @@ roll_out() {
 }
 
 deploy_spa() {
-  if [[ ! -f frontend/package.json ]]; then
-    log "no frontend/package.json: SPA skipped"
+  if [[ -z "${SPA_TAR:-}" ]]; then
+    log "no SPA_TAR (the pipeline's SPA build): the SPA is left as it is"
     return 0
   fi
-  local group name token api_base
+  local digest group name api_url site token
+  # The one build of this commit, byte for byte: the pipeline's `spa` job printed its digest.
+  digest=$(sha256sum "$SPA_TAR" | cut -d' ' -f1)
+  if [[ -n "${SPA_DIGEST:-}" && "$digest" != "$SPA_DIGEST" ]]; then
+    fail "$SPA_TAR is sha256:$digest, not the sha256:$SPA_DIGEST the spa job built"
+  fi
   group=$(out resource_group)
   name=$(out spa_name)
-  # prod links the API as the SWA's backend (same origin, /api); dev and PR stacks call it.
-  if [[ -n "$(out api_staging_url)" ]]; then api_base=""; else api_base=$(out api_url); fi
-  (cd frontend && npm ci && VITE_API_BASE_URL="$api_base" npm run build)
+  api_url=$(out api_url)
+  site=$(mktemp -d)
+  tar -xf "$SPA_TAR" -C "$site"
+  # This stack's part, beside the bundle: /config.json names the API, the CSP allows it.
+  "$PYTHON" scripts/spa_config.py "$site" "$api_url" || fail "the SPA could not be configured"
   # The deployment token is read now and never stored.
   token=$(az staticwebapp secrets list --name "$name" --resource-group "$group" \
     --query properties.apiKey -o tsv)
-  [[ -n "${GITHUB_ACTIONS:-}" ]] && echo "::add-mask::$token"
+  [[ -n "$token" ]] || fail "no deployment token for the Static Web App $name"
+  if [[ -n "${GITHUB_ACTIONS:-}" ]]; then echo "::add-mask::$token"; fi
   SWA_CLI_DEPLOYMENT_TOKEN="$token" npx --yes @azure/static-web-apps-cli@2.0.2 deploy \
-    frontend/dist --env production
+    "$site" --env production
+  rm -rf "$site"
+  log "SPA sha256:$digest deployed to $name, calling $api_url"
 }
 
 # `az containerapp` is a CLI extension: install it without a prompt when first used.

@@ -14,14 +14,17 @@ Exit 0 when all hold, 1 otherwise. Run by scripts/check-delivery.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -150,25 +153,39 @@ def fake_az(args: list[str]) -> int:
 
 
 def fake_npm(args: list[str]) -> int:
-    """npm ci / npm run build of the SPA, recorded with the API base it was built against."""
+    """npm: a deploy must never build the SPA (it is built once, by the pipeline's spa job)."""
     fake = Fake()
-    if args == ["ci"]:
-        fake.event("spa-install")
-    elif args == ["run", "build"]:
-        fake.event("spa-build", os.environ.get("VITE_API_BASE_URL", "<unset>"))
-    else:
-        return 2
+    fake.event("spa-build", " ".join(args))
     fake.save()
     return 0
 
 
+def bundle_digest(site: Path) -> str:
+    """The digest of a built SPA's files, without the two a deploy writes for its stack."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        name = path.relative_to(site).as_posix()
+        if name in ("config.json", "staticwebapp.config.json"):
+            continue
+        digest.update(f"{name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
 def fake_npx(args: list[str]) -> int:
-    """The Static Web Apps CLI's deploy, with the token read at deploy time."""
+    """The Static Web Apps CLI's deploy, with the token read at deploy time: records the bundle
+    it uploads (its digest), the API its /config.json names and the CSP's connect-src."""
     fake = Fake()
     if not any(a.startswith("@azure/static-web-apps-cli@") for a in args) or "deploy" not in args:
         return 2
     assert os.environ.get("SWA_CLI_DEPLOYMENT_TOKEN") == "swa-deployment-token", "no token"
-    fake.event("spa-deploy", args[args.index("deploy") + 1])
+    assert args[args.index("--env") + 1] == "production", "not deployed to production"
+    site = Path(args[args.index("deploy") + 1])
+    api_base = json.loads((site / "config.json").read_text())["apiBaseUrl"]
+    csp = json.loads((site / "staticwebapp.config.json").read_text())["globalHeaders"][
+        "Content-Security-Policy"
+    ]
+    connect = next(d.strip() for d in csp.split(";") if d.strip().startswith("connect-src"))
+    fake.event("spa-deploy", bundle_digest(site), api_base, connect)
     fake.save()
     return 0
 
@@ -241,8 +258,37 @@ def serve(state_path: Path) -> ThreadingHTTPServer:
 # --- scenarios --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SpaBuild:
+    """The pipeline's one SPA build: the archive, its sha256, and its bundle's digest."""
+
+    archive: Path
+    sha256: str
+    bundle: str
+
+
+def build_spa(where: Path) -> SpaBuild:
+    """What ``scripts/build-spa.sh`` makes, small: a built app with the repository's own
+    Static Web Apps config, archived once for every environment of this dry run."""
+    dist = where / "dist"
+    (dist / "assets").mkdir(parents=True)
+    script = '<script type="module" src="/assets/index-abc123.js"></script>'
+    (dist / "index.html").write_text(f"<!doctype html>{script}<div id=root></div>")
+    (dist / "assets" / "index-abc123.js").write_text("await fetch('/config.json')")
+    (dist / "staticwebapp.config.json").write_bytes(
+        (ROOT / "frontend/public/staticwebapp.config.json").read_bytes()
+    )
+    archive = where / "spa.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(dist, arcname=".")
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    return SpaBuild(archive, digest, bundle_digest(dist))
+
+
 @contextmanager
-def world(stack: str, **overrides: Any) -> Iterator[tuple[Path, dict[str, str]]]:
+def world(
+    stack: str, spa: SpaBuild, spa_digest: str | None = None, **overrides: Any
+) -> Iterator[tuple[Path, dict[str, str]]]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         bin_dir = root / "bin"
@@ -279,7 +325,8 @@ def world(stack: str, **overrides: Any) -> Iterator[tuple[Path, dict[str, str]]]
             "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
             "DRYRUN_STATE": str(state_path), "STACK": stack, "IMAGE_TAG": NEW,
             "READY_ATTEMPTS": "30", "READY_INTERVAL": "0.05", "PYTHON": sys.executable,
-            "IMAGES_TAR": str(root / "images.tar"),
+            "IMAGES_TAR": str(root / "images.tar"), "SPA_TAR": str(spa.archive),
+            "SPA_DIGEST": spa_digest or spa.sha256,
         }  # fmt: skip
         if stack == "prod":
             env["PROMOTE_FROM"] = "logdawgdevacr"
@@ -289,8 +336,10 @@ def world(stack: str, **overrides: Any) -> Iterator[tuple[Path, dict[str, str]]]
             server.shutdown()
 
 
-def deploy(stack: str, **overrides: Any) -> tuple[int, list[list[str]], dict[str, Any]]:
-    with world(stack, **overrides) as (state_path, env):
+def deploy(
+    stack: str, spa: SpaBuild, **overrides: Any
+) -> tuple[int, list[list[str]], dict[str, Any]]:
+    with world(stack, spa, **overrides) as (state_path, env):
         bash = "/bin/bash" if Path("/bin/bash").exists() else "bash"
         result = subprocess.run(  # noqa: S603 (our own script)
             [bash, "scripts/deploy.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -345,61 +394,68 @@ def expect(name: str, condition: bool, detail: object) -> bool:
     return condition
 
 
+def origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
 def main() -> int:
     results: list[bool] = []
     push, pr = workflow_order("push"), workflow_order("pull_request")
-    results.append(
-        expect(
-            "main: test -> images -> dev -> prod",
-            push == ["test", "images", "deploy-dev", "deploy-prod"],
-            push,
-        )
-    )
-    results.append(
-        expect(
-            "pull request: test -> images -> preview -> PR stack",
-            pr == ["test", "images", "preview", "pr-stack"],
-            pr,
-        )
-    )
+    results.append(expect(
+        "main: test -> images + SPA (built once) -> dev -> prod",
+        push == ["test", "images", "spa", "deploy-dev", "deploy-prod"],
+        push,
+    ))  # fmt: skip
+    results.append(expect(
+        "pull request: test -> images + SPA (built once) -> preview -> PR stack",
+        pr == ["test", "images", "spa", "preview", "pr-stack"],
+        pr,
+    ))  # fmt: skip
 
-    code, events, state = deploy("dev")
-    results.append(
-        expect(
-            "dev: images -> up -> migrate -> roll out -> ready on SHA -> smoke -> SPA",
-            code == 0
-            and kinds(events)
-            == [
-                "images",
-                "up",
-                "migrate",
-                "roll out worker",
-                "roll out",
-                "ready on SHA",
-                "smoke",
-                "spa",
-            ]
-            # dev's SPA calls its API by URL
-            and ["spa-build", state["outputs"]["api_url"]] in events,
-            (code, kinds(events)),
-        )
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        spa = build_spa(Path(tmp))
+        return run_scenarios(results, spa)
 
-    code, events, state = deploy("prod")
+
+def run_scenarios(results: list[bool], spa: SpaBuild) -> int:
+    deployed: dict[str, list[str]] = {}
+
+    def spa_of(stack: str, events: list[list[str]], state: dict[str, Any]) -> bool:
+        """The stack got the one build, its own API in /config.json and in the CSP, and
+        nothing was built during its deploy."""
+        uploads = [e for e in events if e[0] == "spa-deploy"]
+        api = origin(state["outputs"]["api_url"])
+        if len(uploads) != 1 or any(e[0] == "spa-build" for e in events):
+            return False
+        _, bundle, api_base, connect = uploads[0]
+        deployed[stack] = [bundle, api_base]
+        return bundle == spa.bundle and api_base == api and api in connect.split()
+
+    code, events, state = deploy("dev", spa)
+    results.append(expect(
+        "dev: images -> up -> migrate -> roll out -> ready on SHA -> smoke -> SPA",
+        code == 0
+        and kinds(events) == ["images", "up", "migrate", "roll out worker", "roll out",
+                              "ready on SHA", "smoke", "spa"]
+        and spa_of("dev", events, state),
+        (code, kinds(events), [e for e in events if e[0].startswith("spa")]),
+    ))  # fmt: skip
+
+    code, events, state = deploy("prod", spa)
     results.append(expect(
         "prod: promote by digest -> up -> migrate -> roll out -> ready on SHA -> swap -> SPA",
         code == 0
         and kinds(events) == ["images", "up", "migrate", "roll out worker", "roll out",
                               "ready on SHA", "smoke", "swap", "ready on SHA", "smoke", "spa"]
-        # prod's SPA reaches the API as its linked backend, on the same origin
-        and ["spa-build", ""] in events
+        and spa_of("prod", events, state)
         and not any(e[0] == "push" for e in events)
         and ["ready", "staging", NEW] in events
         and state["slots"]["api/production"]["image"] == f"logdawg-api:{NEW}",
-        (code, kinds(events)),
+        (code, kinds(events), [e for e in events if e[0].startswith("spa")]),
     ))  # fmt: skip
 
-    code, events, state = deploy("prod", broken_in_production=True)
+    code, events, state = deploy("prod", spa, broken_in_production=True)
     swaps = [e for e in events if e[0] == "swap"]
     results.append(expect(
         "prod, post-swap check fails: swapped back, previous release serves, no new SPA",
@@ -409,17 +465,33 @@ def main() -> int:
         (code, swaps),
     ))  # fmt: skip
 
-    code, events, state = deploy("prod", migration_fails=True)
+    code, events, state = deploy("prod", spa, migration_fails=True)
     results.append(expect(
         "prod, migration fails: nothing rolled out",
         code != 0 and "roll out" not in " ".join(kinds(events)) and "migrate" in kinds(events),
         (code, kinds(events)),
     ))  # fmt: skip
 
-    code, events, state = deploy("pr-42", registry_exists=False, registry={})
+    code, events, state = deploy("pr-42", spa, registry_exists=False, registry={})
     results.append(expect(
-        "new PR stack: registry -> images -> up (never an app on a missing image)",
-        code == 0 and kinds(events)[:3] == ["registry", "images", "up"],
+        "new PR stack: registry -> images -> up (never an app on a missing image) ... SPA",
+        code == 0 and kinds(events)[:3] == ["registry", "images", "up"]
+        and kinds(events)[-1] == "spa" and spa_of("pr-42", events, state),
+        (code, kinds(events)),
+    ))  # fmt: skip
+
+    bundles = {bundle for bundle, _ in deployed.values()}
+    results.append(expect(
+        "one SPA build: the same bundle digest reached dev, prod and the PR stack",
+        sorted(deployed) == ["dev", "pr-42", "prod"] and bundles == {spa.bundle},
+        deployed,
+    ))  # fmt: skip
+
+    code, events, state = deploy("dev", spa, spa_digest="0" * 64)
+    results.append(expect(
+        "an SPA archive that is not the one built: refused, nothing uploaded",
+        code != 0 and not any(e[0] == "spa-deploy" for e in events)
+        and "smoke" in kinds(events),
         (code, kinds(events)),
     ))  # fmt: skip
 

@@ -16,6 +16,7 @@ from sqlalchemy import Row, func, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import Job, JobStatus
+from app.observability import request_id_var
 from app.queue.base import ClaimedJob, StaleClaim
 
 NOTIFY_CHANNEL = "logdawg_jobs"
@@ -58,7 +59,8 @@ class PostgresJobQueue:
             org_id=org_id,
             report_id=report_id,
             max_attempts=self._max_attempts,
-            request_id=session.info.get("request_id"),
+            # The request that queued it (a re-run), so the worker's log lines name it.
+            request_id=session.info.get("request_id") or request_id_var.get(),
         )
         session.add(job)
         await session.flush()

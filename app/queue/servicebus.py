@@ -4,7 +4,10 @@
   so an accepted log and its job commit together; ``publish``, after that commit, sends one
   message per new job (message id ``<job>:<attempt>``, so the queue's duplicate detection
   drops a second send). Jobs whose message never left (the API died between commit and send)
-  are sent again by ``sweep``, which workers run periodically.
+  are sent again by ``sweep``, which workers run periodically. A message carries the id of
+  the request that queued its job (the API's ``X-Request-ID``) as its ``correlation_id`` and
+  its ``request_id`` application property, so the broker's own tools can follow a job; the
+  worker's log lines take it from the job row.
 - ``claim_many`` receives up to the worker's free slots in peek-lock mode (the receiver
   prefetches ``prefetch_count``, the worker's concurrency) and marks the job running in its
   organisation; a message for a job already done is settled without work, and one for a job
@@ -34,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import Job, JobStatus
 from app.db.session import tenant_session
+from app.observability import request_id_var
 from app.queue.base import ClaimedJob
 from app.queue.postgres import PostgresJobQueue
 
@@ -46,13 +50,22 @@ class _InFlight:
     outcome: tuple[str, Any] | None = None
 
 
-def _message(job_id: uuid.UUID, org_id: uuid.UUID, report_id: uuid.UUID, attempt: int) -> Any:
+# A job to send: (job id, organisation, report, attempt, id of the request that queued it).
+_Outgoing = tuple[uuid.UUID, uuid.UUID, uuid.UUID, int, str | None]
+
+
+def _message(job: _Outgoing) -> Any:
+    job_id, org_id, report_id, attempt, request_id = job
     body = {"job_id": str(job_id), "org_id": str(org_id), "report_id": str(report_id)}
+    properties: dict[str | bytes, Any] = {"org_id": str(org_id)}
+    if request_id:
+        properties["request_id"] = request_id
     return ServiceBusMessage(
         json.dumps(body),
         message_id=f"{job_id}:{attempt}",
         content_type="application/json",
-        application_properties={"org_id": str(org_id)},
+        correlation_id=request_id or None,
+        application_properties=properties,
     )
 
 
@@ -106,19 +119,20 @@ class ServiceBusJobQueue:
         self, session: AsyncSession, *, org_id: uuid.UUID, report_id: uuid.UUID
     ) -> uuid.UUID:
         job_id = await self._rows.enqueue(session, org_id=org_id, report_id=report_id)
-        session.info.setdefault(OUTBOX, []).append((job_id, org_id, report_id))
+        session.info.setdefault(OUTBOX, []).append(
+            (job_id, org_id, report_id, 0, request_id_var.get())
+        )
         return job_id
 
     async def publish(self, session: AsyncSession) -> None:
         """After the caller's commit: send the jobs this session enqueued."""
-        await self._send(
-            [(job, org, report, 0) for job, org, report in session.info.pop(OUTBOX, [])]
-        )
+        await self._send(session.info.pop(OUTBOX, []))
 
     async def dispatch(self, jobs: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> None:
         """After their commit: send jobs written without ``enqueue`` (the API's one-statement
-        ingest)."""
-        await self._send([(job, org, report, 0) for job, org, report in jobs])
+        ingest), in the request that accepted them."""
+        request_id = request_id_var.get()
+        await self._send([(job, org, report, 0, request_id) for job, org, report in jobs])
 
     async def sweep(self, older_than_s: float = 60.0) -> int:
         """Send again the jobs that have no message (the sender died between its commit and
@@ -134,24 +148,29 @@ class ServiceBusJobQueue:
                     {"age": older_than_s},
                 )
             ).all()
-        await self._send([(r.id, r.org_id, r.report_id, r.attempts) for r in rows])
+        await self._send(
+            [(r.id, r.org_id, r.report_id, r.attempts, await self._request_of(r.org_id, r.id))
+             for r in rows]
+        )  # fmt: skip
         return len(rows)
 
-    async def _send(
-        self,
-        jobs: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]],
-        at: datetime | None = None,
-    ) -> None:
+    async def _request_of(self, org_id: uuid.UUID, job_id: uuid.UUID) -> str | None:
+        """The request id a job row keeps (read in its organisation: row-level security)."""
+        async with tenant_session(self._factory, org_id) as session:
+            job = await session.get(Job, job_id)
+            return job.request_id if job is not None else None
+
+    async def _send(self, jobs: list[_Outgoing], at: datetime | None = None) -> None:
         if not jobs:
             return
-        messages = [_message(job, org, report, attempt) for job, org, report, attempt in jobs]
+        messages = [_message(job) for job in jobs]
         sender = self._get_sender()
         if at is None:
             await asyncio.to_thread(sender.send_messages, messages)
         else:
             await asyncio.to_thread(sender.schedule_messages, messages, at)
         by_org: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for job, org, _, _ in jobs:
+        for job, org, *_ in jobs:
             by_org.setdefault(org, []).append(job)
         for org, ids in by_org.items():
             async with tenant_session(self._factory, org) as marked, marked.begin():
@@ -280,7 +299,9 @@ class ServiceBusJobQueue:
             return
         if kind == "retry" and job is not None:
             at = datetime.now(UTC) + timedelta(seconds=float(detail))
-            await self._send([(job.id, job.org_id, job.report_id, job.attempts)], at)
+            await self._send(
+                [(job.id, job.org_id, job.report_id, job.attempts, job.request_id)], at
+            )
         await self._on_receiver("complete_message", message)
 
     async def _on_receiver(self, method: str, *args: Any, **kwargs: Any) -> Any:

@@ -284,16 +284,16 @@ class Apps(pulumi.ComponentResource):
 
 
 class Spa(pulumi.ComponentResource):
-    """Static Web Apps: Free in dev and PR stacks; Standard in prod with the API linked as
-    its backend, so the SPA calls ``/api`` on its own origin."""
+    """Static Web Apps: Free in dev and PR stacks, Standard (SLA) in prod. Declared before the
+    API, whose CORS setting names the site's origin.
 
-    def __init__(
-        self,
-        name: str,
-        ctx: Context,
-        api: az.web.WebApp | None,
-        opts: pulumi.ResourceOptions | None = None,
-    ):
+    The API is not linked as the site's backend: a linked App Service accepts only the
+    requests proxied through the site, which would shut out log sources, webhooks and the
+    pipeline's own checks on the API's URL. The SPA calls the API by its URL in every
+    environment instead, read at run time from ``/config.json`` (written at deploy time), so
+    one build serves every stack."""
+
+    def __init__(self, name: str, ctx: Context, opts: pulumi.ResourceOptions | None = None):
         super().__init__("logdawg:infra:Spa", name, None, opts)
         sku = ctx.cfg.profile.static_site_sku
         self.site = az.web.StaticSite(
@@ -305,15 +305,22 @@ class Spa(pulumi.ComponentResource):
             tags=ctx.tags,
             opts=child(self),
         )
-        if sku == "Standard" and api is not None:
-            az.web.StaticSiteLinkedBackend(
-                f"{name}-api-backend",
+        self.url = pulumi.Output.concat("https://", self.site.default_hostname)
+        origins: list[pulumi.Input[str]] = [self.url]
+        domain = ctx.cfg.spa_custom_domain
+        if domain:
+            # Its CNAME to the site's default hostname must exist first (README, one-time
+            # setup): Azure validates the domain by it.
+            az.web.StaticSiteCustomDomain(
+                f"{name}-domain",
                 name=self.site.name,
                 resource_group_name=ctx.resource_group_name,
-                linked_backend_name="api",
-                backend_resource_id=api.id,
-                region=ctx.location,
+                domain_name=domain,
+                validation_method="cname-delegation",
                 opts=child(self.site),
             )
-        self.url = pulumi.Output.concat("https://", self.site.default_hostname)
-        self.register_outputs({"url": self.url})
+            origins.append(f"https://{domain}")
+        # The browser origins the SPA is served from, as LOGDAWG_CORS_ORIGINS wants them:
+        # scheme and host, comma-separated, no path, no trailing slash.
+        self.origins: pulumi.Output[str] = pulumi.Output.all(*origins).apply(",".join)
+        self.register_outputs({"url": self.url, "origins": self.origins})

@@ -17,6 +17,11 @@ _SECRETISH = re.compile(
     r"sk-[A-Za-z0-9]{16,}|ghp_[A-Za-z0-9]{20,}|github_pat_)"
 )
 
+# An https origin as a browser sends it (scheme, host, optional port); and the value Pulumi
+# gives an input it cannot know yet during a preview (a new site's hostname).
+_HTTPS_ORIGIN = re.compile(r"https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?")
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -127,6 +132,12 @@ def _web_app(type_: str, props: Props) -> list[str]:
         value = str(setting.get("value", ""))
         if _SECRETISH.search(value):
             problems.append(f"app setting {setting.get('name')} holds a secret in clear text")
+        if setting.get("name") == "LOGDAWG_CORS_ORIGINS" and value != _UNKNOWN:
+            bad = [o for o in value.split(",") if not _HTTPS_ORIGIN.fullmatch(o)]
+            if bad:
+                problems.append(
+                    f"CORS origins must be https origins (no wildcard, path or slash): {bad}"
+                )
     return problems
 
 
@@ -156,7 +167,7 @@ RULES: tuple[Rule, ...] = (
     Rule("registry-no-admin", "Container registry: no admin user, no anonymous pull.",
          ("azure-native:containerregistry:Registry",), _registry),
     Rule("webapp-hardened", "Web apps: HTTPS, TLS 1.2, no FTP, MI pulls, VNet egress, "
-         "no secrets in settings.",
+         "no secrets in settings, CORS only for https origins.",
          ("azure-native:web:WebApp", "azure-native:web:WebAppSlot"), _web_app),
     Rule("no-basic-publishing", "FTP and SCM basic publishing credentials are off.",
          ("azure-native:web:WebAppFtpAllowed", "azure-native:web:WebAppScmAllowed"),

@@ -20,6 +20,7 @@ class Received:
     delivery_count: int = 0
     visible_at: datetime | None = None
     locked: bool = False
+    correlation_id: str | None = None
 
     @property
     def body(self) -> Iterator[bytes]:
@@ -34,6 +35,8 @@ class FakeServiceBus:
     seen_ids: set[str] = field(default_factory=set)
     fail_sends: int = 0
     renewer: Any = None
+    # Every ServiceBusMessage handed to the sender, as the SDK built it.
+    sent: list[Any] = field(default_factory=list)
 
     # --- the client ---------------------------------------------------------------------
     def get_queue_sender(self, queue_name: str) -> FakeServiceBus:
@@ -56,6 +59,7 @@ class FakeServiceBus:
             self.fail_sends -= 1
             raise ConnectionError("amqp connection lost")
         for message in messages if isinstance(messages, list) else [messages]:
+            self.sent.append(message)
             if message.message_id in self.seen_ids:
                 continue  # the queue's duplicate detection
             self.seen_ids.add(message.message_id)
@@ -66,6 +70,7 @@ class FakeServiceBus:
                     data,
                     dict(message.application_properties or {}),
                     visible_at=when,
+                    correlation_id=message.correlation_id,
                 )
             )
         return []

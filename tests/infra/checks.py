@@ -15,14 +15,21 @@ Sources (Microsoft Learn, checked when these were written):
   Microsoft.Web/sites (Azure Monitor reference, generated from the metrics API).
 - Delegations: App Service VNet integration needs Microsoft.Web/serverFarms; a workload-profiles
   Container Apps environment needs Microsoft.App/environments.
+- Origins: a browser sends ``Origin: <scheme>://<host>[:<port>]`` (RFC 6454, section 6.2: no
+  path, no trailing slash), and a CORS allow-list must match it exactly; ``*`` cannot be used
+  with credentials (Fetch standard, CORS protocol). The default hostname of a static web app is
+  ``<name>.azurestaticapps.net``, served over HTTPS only ("Static Web Apps" overview).
+- Linking an App Service as a static web app's backend makes it accept only the requests
+  proxied through that site ("API support in Azure Static Web Apps with Azure App Service").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
-from tests.infra.conftest import Declared, Stack
+from tests.infra.conftest import Declared, Stack, computed_outputs
 
 # Private-link group id -> the documented private DNS zone name.
 PRIVATE_DNS_ZONES = {
@@ -160,10 +167,30 @@ def roles_are_the_documented_least_privilege_ones(stack: Stack) -> None:
 def static_web_app_is_in_a_supported_region(stack: Stack) -> None:
     for site in stack.of("azure-native:web:StaticSite"):
         assert site.inputs["location"] in STATIC_WEB_APP_REGIONS, site.inputs["location"]
-    backends = stack.of("azure-native:web:StaticSiteLinkedBackend")
-    api = _app(stack, "-api")
-    for backend in backends:
-        assert backend.inputs["backendResourceId"] == api.id
+
+
+# An https origin as a browser sends it: scheme and host (and a port), nothing after.
+HTTPS_ORIGIN = re.compile(
+    r"https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d+)?"
+)
+
+
+def the_api_allows_exactly_its_spa_origin(stack: Stack) -> None:
+    """The SPA calls the API from its own origin: the API (and its staging slot) must allow
+    exactly that origin, as the browser spells it, and nothing broader. The API is not linked
+    as the site's backend, which would shut out every caller but the site's proxy."""
+    (site,) = stack.of("azure-native:web:StaticSite")
+    hostname = computed_outputs(site)["defaultHostname"]
+    expected = [f"https://{hostname}"]
+    for domain in stack.of("azure-native:web:StaticSiteCustomDomain"):
+        expected.append(f"https://{domain.inputs['domainName']}")
+    for app in [_app(stack, "-api"), *stack.of(SLOT)]:
+        origins = _settings(app)["LOGDAWG_CORS_ORIGINS"].split(",")
+        for origin in origins:
+            assert HTTPS_ORIGIN.fullmatch(origin), (app.name, origin)
+        assert origins == expected, (app.name, origins, expected)
+    assert "LOGDAWG_CORS_ORIGINS" not in _settings(_app(stack, "-worker"))
+    assert stack.of("azure-native:web:StaticSiteLinkedBackend") == []
 
 
 def worker_autoscales_on_its_queue(stack: Stack) -> None:
@@ -366,6 +393,7 @@ CHECKS: tuple[Callable[[Stack], None], ...] = (
     private_endpoints_use_the_documented_zones,
     roles_are_the_documented_least_privilege_ones,
     static_web_app_is_in_a_supported_region,
+    the_api_allows_exactly_its_spa_origin,
     worker_autoscales_on_its_queue,
     alerts_use_documented_metrics_and_reach_the_action_group,
     every_resource_with_diagnostics_sends_them_to_the_workspace,

@@ -103,6 +103,12 @@ def _computed(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     }.get(type_, {})
 
 
+def computed_outputs(resource: Declared) -> dict[str, Any]:
+    """What Azure computes for a declared resource (its hostname, ids, ...), as the mocks
+    answer it."""
+    return _computed(resource.type, resource.name, resource.inputs)
+
+
 class Recorder(pulumi.runtime.Mocks):
     def __init__(self, stack: Stack) -> None:
         self.stack = stack

@@ -39,6 +39,12 @@ CASES = [
     ("azure-native:web:WebApp",
      lambda p: p["siteConfig"]["appSettings"].append(
          {"name": "DB", "value": "Host=x;Password=hunter2"}), "secret in clear text"),
+    ("azure-native:web:WebApp",
+     lambda p: p["siteConfig"]["appSettings"].append(
+         {"name": "LOGDAWG_CORS_ORIGINS", "value": "*"}), "CORS origins"),
+    ("azure-native:web:WebApp",
+     lambda p: p["siteConfig"]["appSettings"].append(
+         {"name": "LOGDAWG_CORS_ORIGINS", "value": "https://spa.example.org/"}), "CORS origins"),
     ("azure-native:web:WebAppFtpAllowed", lambda p: p.update(allow=True), "publishing"),
     ("azure-native:authorization:RoleAssignment", lambda p: p.update(principalType="User"),
      "ServicePrincipal"),

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.settings import Settings
 from infra.policy.rules import violations
 from tests.infra.conftest import Stack, run_stack, stack_config
 
@@ -172,7 +173,7 @@ def test_skus_and_redundancy_per_environment(stacks: dict[str, Stack]) -> None:
     assert len(plans) == 2 and all(p.inputs["sku"]["tier"] == "PremiumV3" for p in plans)
 
 
-def test_prod_has_a_staging_slot_worker_autoscale_and_a_linked_backend(
+def test_prod_has_a_staging_slot_and_worker_autoscale(
     stacks: dict[str, Stack],
 ) -> None:
     prod = stacks["prod"]
@@ -186,9 +187,38 @@ def test_prod_has_a_staging_slot_worker_autoscale_and_a_linked_backend(
     assert trigger["dimensions"][0]["values"] == ["diagnosis-jobs"]
     namespace = prod.one("azure-native:servicebus:Namespace")
     assert trigger["metricResourceUri"] == namespace.id
-    backend = prod.one("azure-native:web:StaticSiteLinkedBackend").inputs
-    api = next(a for a in prod.of(WEB_APP) if a.name.endswith("-api"))
-    assert backend["backendResourceId"] == api.id
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_the_api_allows_the_spa_origin_of_its_own_stack_only(
+    stacks: dict[str, Stack], name: str
+) -> None:
+    """The SPA (Static Web Apps, another origin than the API's) calls the API by its URL in
+    every environment: the API's CORS setting is the site's https origin, exactly as a
+    browser sends it in ``Origin``, and the app itself accepts it at start-up."""
+    stack = stacks[name]
+    apis = [a for a in stack.of(WEB_APP) if a.name.endswith("-api")]
+    apis += stack.of("azure-native:web:WebAppSlot")
+    assert len(apis) == (2 if name == "prod" else 1)
+    for api in apis:
+        origins = _settings(api)["LOGDAWG_CORS_ORIGINS"]
+        # The mocks answer a site's default hostname as Azure shapes it.
+        assert origins == "https://spa-swa.azurestaticapps.net"
+        assert Settings(cors_origins=origins).cors_origins == [origins]
+    assert stack.outputs["spa_url"] == "https://spa-swa.azurestaticapps.net"
+    assert not stack.of("azure-native:web:StaticSiteLinkedBackend")
+
+
+def test_a_custom_domain_of_the_spa_is_declared_and_allowed_too() -> None:
+    config = stack_config("dev") | {"logdawg-cloud:spaCustomDomain": "app.example.org"}
+    dev = run_stack("dev", config)
+    domain = dev.one("azure-native:web:StaticSiteCustomDomain").inputs
+    assert domain["domainName"] == "app.example.org"
+    assert domain["validationMethod"] == "cname-delegation"
+    api = next(a for a in dev.of(WEB_APP) if a.name.endswith("-api"))
+    assert _settings(api)["LOGDAWG_CORS_ORIGINS"] == (
+        "https://spa-swa.azurestaticapps.net,https://app.example.org"
+    )
 
 
 @pytest.mark.parametrize("name", ENVIRONMENTS)
@@ -213,7 +243,6 @@ def test_dev_and_prod_declare_the_same_kinds_of_resources_but_the_intended(
     assert prod_only == {
         "azure-native:web:WebAppSlot",
         "azure-native:monitor:AutoscaleSetting",
-        "azure-native:web:StaticSiteLinkedBackend",
     }
     assert stacks["dev"].types - stacks["prod"].types == set()
     assert stacks["pr-123"].types - stacks["dev"].types == {

@@ -1,6 +1,7 @@
 import createClient, { type Middleware } from "openapi-fetch";
 import type { paths, components } from "./schema";
 import type { DevIssuerPaths } from "./contract";
+import { toApi } from "./runtimeConfig";
 
 export type Schemas = components["schemas"];
 
@@ -39,14 +40,12 @@ const authenticate: Middleware = {
   },
 };
 
-// Relative to the page by default: the API serves the SPA (locally) or Static Web Apps links
-// it under /api. VITE_API_BASE_URL points a separately hosted SPA at the API's origin.
-const baseUrl = (import.meta.env.VITE_API_BASE_URL as string | undefined) || window.location.origin;
-
+// Built against the page's origin; a deployment that puts the API elsewhere says so in its
+// /config.json, read at start-up (runtimeConfig.ts), and each request is aimed there.
 export const api = createClient<paths & DevIssuerPaths>({
-  baseUrl,
+  baseUrl: window.location.origin,
   // Looked up per call, so the page's (or a test's) fetch is the one used.
-  fetch: (request) => globalThis.fetch(request),
+  fetch: async (request) => globalThis.fetch(await toApi(request)),
 });
 api.use(authenticate);
 

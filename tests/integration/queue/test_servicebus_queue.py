@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
+from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 from azure.servicebus import ServiceBusMessage
 from sqlalchemy import select, text
 
 from app.analysis.report import DiagnosisReport
+from app.bootstrap import Platform
 from app.db.models import Job, JobStatus, Report, ReportStatus
 from app.db.session import tenant_session
+from app.main import create_app
+from app.observability import JsonFormatter
 from app.queue.servicebus import ServiceBusJobQueue
 from app.services.diagnoses import JobInput, process_job
 from app.services.reports import submit_log
@@ -137,10 +143,12 @@ async def test_a_lost_send_is_swept_up(tenant_db: TenantDb) -> None:
         await submit(tenant_db, queue)  # committed, not sent
     assert bus.pending() == []
     async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
-        await session.execute(text("UPDATE jobs SET updated_at = now() - interval '5 minutes'"))
+        lost = text("UPDATE jobs SET updated_at = now() - interval '5 minutes', request_id = :r")
+        await session.execute(lost, {"r": "req-lost"})
         await session.commit()
     assert await queue.sweep(older_than_s=60) == 1
     assert len(bus.pending()) == 1
+    assert bus.sent[-1].correlation_id == "req-lost"  # the row's request id, read in its org
     assert await queue.sweep(older_than_s=60) == 0  # marked dispatched
 
 
@@ -200,3 +208,83 @@ async def test_a_worker_claims_up_to_its_free_slots_and_stale_outcomes_are_not_s
     assert f"{stale.id}:0" in bus.pending(), "a discarded outcome settles nothing"
     for job_ in (first[1], *rest):
         assert await process_job(tenant_db.sessions, queue, job_) is ReportStatus.COMPLETE
+
+
+async def test_the_request_id_travels_in_the_message_and_into_the_workers_log_lines(
+    tenant_db: TenantDb, platform: Platform
+) -> None:
+    """X-Request-ID of the request that accepted a log -> the job's Service Bus message (its
+    AMQP correlation-id and a request_id property, as the SDK builds them) -> every log line
+    the worker writes for that job; also for the message a failed attempt schedules."""
+    from worker.main import run_once
+
+    bus = FakeServiceBus()
+    over_bus = replace(platform, queue=make_queue(tenant_db, bus))
+    transport = httpx.ASGITransport(app=create_app(platform=over_bus))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        accepted = await client.post(
+            "/api/v1/logs/diagnose", json={"log_data": LOG}, headers={"X-Request-ID": "req-sb.7"}
+        )
+    assert accepted.status_code == 202
+    (sent,) = bus.sent
+    assert sent.raw_amqp_message.properties.correlation_id == "req-sb.7"
+    assert sent.application_properties["request_id"] == "req-sb.7"
+    assert json.loads(b"".join(sent.body))["report_id"] == accepted.json()["diagnosis_id"]
+
+    lines: list[dict[str, Any]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(json.loads(JsonFormatter().format(record)))
+
+    handler = Capture(level=logging.INFO)
+    worker_log = logging.getLogger("worker")
+    worker_log.addHandler(handler)
+    previous = worker_log.level
+    worker_log.setLevel(logging.INFO)
+    try:
+
+        async def broken(job: JobInput) -> DiagnosisReport:
+            raise RuntimeError("provider timeout")
+
+        assert await run_once(over_bus, "w1", diagnose=broken)
+    finally:
+        worker_log.removeHandler(handler)
+        worker_log.setLevel(previous)
+    assert lines and all(line["request_id"] == "req-sb.7" for line in lines), lines
+    # The retry the failed attempt scheduled still names the request.
+    retry = bus.sent[-1]
+    assert retry.message_id.endswith(":1")
+    assert retry.correlation_id == "req-sb.7"
+
+
+async def test_a_message_without_a_request_carries_no_correlation_id(tenant_db: TenantDb) -> None:
+    bus = FakeServiceBus()
+    queue = make_queue(tenant_db, bus)
+    await submit(tenant_db, queue)
+    (sent,) = bus.sent
+    assert sent.correlation_id is None
+    assert "request_id" not in sent.application_properties
+
+
+async def test_a_rerun_is_sent_with_the_id_of_the_request_that_asked_for_it(
+    tenant_db: TenantDb, platform: Platform
+) -> None:
+    from worker.main import run_once
+
+    bus = FakeServiceBus()
+    over_bus = replace(platform, queue=make_queue(tenant_db, bus))
+    transport = httpx.ASGITransport(app=create_app(platform=over_bus))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        accepted = await client.post(
+            "/api/v1/logs/diagnose", json={"log_data": LOG}, headers={"X-Request-ID": "req-first"}
+        )
+        report_id = accepted.json()["diagnosis_id"]
+        assert await run_once(over_bus, "w1")
+        rerun = await client.post(
+            f"/api/v1/reports/{report_id}/rerun", headers={"X-Request-ID": "req-rerun"}
+        )
+    assert rerun.status_code == 202, rerun.text
+    assert [m.correlation_id for m in bus.sent] == ["req-first", "req-rerun"]
+    _, job = await state(tenant_db, uuid.UUID(report_id))
+    assert job.request_id == "req-rerun"
