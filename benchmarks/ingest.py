@@ -247,8 +247,8 @@ def report(name: str, result: Result, elapsed: float) -> tuple[float, float]:
 def postmaster(conninfo: str) -> int:
     with psycopg.connect(conninfo) as conn:
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    assert row is not None
-    fields = Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split()
+        assert row is not None
+        fields = Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[1])  # a backend's parent
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import text
 
 from app.db.models import STATUS_CODES, Job, Report, ReportOccurrence, ReportStatus
+from app.db.session import direct_connections
 from app.queue.base import JobQueue
 
 
@@ -169,28 +170,24 @@ async def accept_log(
     )  # fmt: skip
     bind = sessions.kw.get("bind")
     if isinstance(bind, AsyncEngine) and bind.dialect.driver == "psycopg":
-        # The pooled connection's driver directly: SQLAlchemy's statement machinery costs
-        # about as much CPU as the statement itself on this path.
-        async with bind.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            try:
-                await driver.set_autocommit(True)
-                cursor = driver.cursor(row_factory=namedtuple_row)
-                await cursor.execute(_SUBMIT_PSYCOPG, params)
-                row = await cursor.fetchone()
-            except psycopg.Error:
-                if driver.broken or driver.closed:
-                    # The server went away (a restart): as SQLAlchemy does on a disconnect,
-                    # retire this connection and every other pooled one of that server.
-                    await conn.invalidate()
-                    await bind.dispose(close=False)
-                raise
-            finally:
-                # Back to transactions before the pool lends it again, on every way out: a
-                # session's organisation setting lives for one transaction.
-                if not (driver.broken or driver.closed):
-                    await driver.set_autocommit(False)
+        # A driver connection in autocommit, outside SQLAlchemy's pool (``DirectConnections``):
+        # SQLAlchemy's statement and pool machinery cost about as much CPU as the statement.
+        lost = False
+        try:
+            async with direct_connections(bind).connection() as driver:
+                try:
+                    cursor = driver.cursor(row_factory=namedtuple_row)
+                    await cursor.execute(_SUBMIT_PSYCOPG, params)
+                    row = await cursor.fetchone()
+                except psycopg.Error:
+                    lost = driver.broken or driver.closed
+                    raise
+        except psycopg.Error:
+            if lost:
+                # The server went away (a restart): as SQLAlchemy does on a disconnect,
+                # retire every pooled connection of that server (these ones too).
+                await bind.dispose(close=False)
+            raise
         return _submitted(row)
     async with sessions() as session, session.begin():
         return _submitted((await session.execute(_SUBMIT, params)).one())
