@@ -29,13 +29,10 @@ from pathlib import Path
 import psycopg
 from _platform import (
     database,
-    listener,
     platform_env,
-    start,
+    serve,
     start_api,
     stop,
-    uvicorn_cmd,
-    wait_ready,
 )
 
 ERRORS = [
@@ -283,14 +280,10 @@ def main() -> None:
         print(f"{args.clients} clients, {args.seconds:.0f} s each, "
               f"{args.api_workers} API process(es) each:")  # fmt: skip
 
-        sock = listener()
-        bare_port = int(sock.getsockname()[1])
-        bare = start(
-            uvicorn_cmd(["benchmarks.bare_ingest_app:app"], sock, args.api_workers),
-            bare_env, tmp / "bare.log", pass_fds=(sock.fileno(),),
+        bare, bare_port = serve(
+            ["benchmarks.bare_ingest_app:app"], bare_env, tmp / "bare.log", "/healthz",
+            args.api_workers,
         )  # fmt: skip
-        sock.close()
-        wait_ready(bare, f"http://127.0.0.1:{bare_port}/healthz", tmp / "bare.log")
         api, port = start_api(env, tmp / "api.log", workers=args.api_workers, profile=args.profile)
         try:
             postgres = postmaster(su)
