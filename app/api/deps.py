@@ -178,6 +178,33 @@ class IngestLimits:
     per_org: RateLimiter
 
 
+async def _lean_actor(request: Request) -> Actor:
+    """``get_actor`` without the request's session: none for an API key or the local owner,
+    a short one for a person's membership."""
+    caller = await get_caller(request)
+    requested = _requested_org(request)
+    if caller.org_id is not None:
+        return _org_actor(caller, requested)
+    platform: Platform = request.app.state.platform
+    async with tenant_session(platform.sessions, None, user_id=caller.user_id) as session:
+        return await _member_actor(caller, session, requested)
+
+
+def require_lean(role: Role, scope: Scope | None = None) -> Callable[[Request], Awaitable[Actor]]:
+    """``require`` as one dependency and without the request's session, for the hot routes
+    that run their statements outside a session (ingest, the reports list)."""
+
+    async def check(request: Request) -> Actor:
+        return _permit(await _lean_actor(request), role, scope)
+
+    check.required_role = role  # type: ignore[attr-defined]
+    check.required_scope = scope  # type: ignore[attr-defined]
+    return check
+
+
+LeanViewer = Annotated[Actor, Depends(require_lean(Role.VIEWER, Scope.READ))]
+
+
 async def limit_ingest(request: Request) -> Actor:
     """A ``Submitter`` (a member, or an API key with the ``ingest`` scope) within the
     sender's and the organisation's rates: 429 with Retry-After past them. The local owner of
@@ -187,15 +214,7 @@ async def limit_ingest(request: Request) -> Actor:
     no session unless a person's membership must be looked up: this runs on every log
     submitted, and each dependency FastAPI solves costs about as much CPU as the rest of
     this function."""
-    caller = await get_caller(request)
-    requested = _requested_org(request)
-    if caller.org_id is not None:
-        actor = _org_actor(caller, requested)
-    else:
-        platform: Platform = request.app.state.platform
-        async with tenant_session(platform.sessions, None, user_id=caller.user_id) as session:
-            actor = await _member_actor(caller, session, requested)
-    _permit(actor, Role.MEMBER, Scope.INGEST)
+    actor = _permit(await _lean_actor(request), Role.MEMBER, Scope.INGEST)
     if actor.caller.kind == "local":
         return actor
     limits: IngestLimits = request.app.state.ingest_limits
