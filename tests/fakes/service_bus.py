@@ -34,6 +34,8 @@ class FakeServiceBus:
     seen_ids: set[str] = field(default_factory=set)
     fail_sends: int = 0
     renewer: Any = None
+    # Calls of send_messages/schedule_messages (one per batch handed over).
+    sends: int = 0
 
     # --- the client ---------------------------------------------------------------------
     def get_queue_sender(self, queue_name: str) -> FakeServiceBus:
@@ -52,6 +54,7 @@ class FakeServiceBus:
         self.schedule_messages(messages, None)
 
     def schedule_messages(self, messages: Any, when: datetime | None) -> list[int]:
+        self.sends += 1
         if self.fail_sends:
             self.fail_sends -= 1
             raise ConnectionError("amqp connection lost")
