@@ -97,7 +97,8 @@ class DirectConnections:
     """
 
     def __init__(self, engine: AsyncEngine, size: int, recycle_s: float = 1800.0) -> None:
-        _, self._connect_kwargs = engine.dialect.create_connect_args(engine.url)
+        self._dialect = engine.sync_engine.dialect
+        self._cargs, self._connect_kwargs = self._dialect.create_connect_args(engine.url)
         self._size = max(1, size)
         self._recycle_s = recycle_s
         self._idle: list[tuple[psycopg.AsyncConnection[Any], float]] = []
@@ -113,6 +114,14 @@ class DirectConnections:
         for conn, _ in idle:
             conn.pgconn.finish()
 
+    async def _open(self) -> psycopg.AsyncConnection[Any]:
+        # As the engine's pool connects: its ``do_connect`` listeners see the parameters
+        # first (an Entra ID token as the password, app.db.entra).
+        params = dict(self._connect_kwargs)
+        for listener in self._dialect.dispatch.do_connect:
+            listener(self._dialect, None, list(self._cargs), params)
+        return await psycopg.AsyncConnection.connect(**params, autocommit=True)
+
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         async with self._slots:
@@ -125,9 +134,7 @@ class DirectConnections:
                     break
                 await candidate.close()
             if conn is None:
-                conn = await psycopg.AsyncConnection.connect(
-                    **self._connect_kwargs, autocommit=True
-                )
+                conn = await self._open()
                 opened = now
             generation = self._generation
             try:
