@@ -85,15 +85,18 @@ async def act_in_org(session: AsyncSession, org_id: uuid.UUID) -> None:
 
 
 class DirectConnections:
-    """A few autocommitted driver connections of an engine's database, for the one statement
-    on the ingest path (``logdawg_submit_log``), outside SQLAlchemy's pool.
+    """A few autocommitted driver connections of an engine's database, outside SQLAlchemy's
+    pool, for the hot paths: the ingest statement (``logdawg_submit_log``) and the reports
+    list (app.services.reports).
 
     Lending a pooled connection through SQLAlchemy's async engine (greenlet hops, checkout
     and reset events) and switching it to autocommit and back costs about as much CPU as the
     rest of an ingest request's database work; these connections stay in autocommit and are
-    lent from a plain stack. At most ``size`` are open, opened on demand. A connection that
-    failed (the server restarted) is closed, not lent again; when the engine is disposed
-    (SQLAlchemy retires its connections after a disconnect) these are closed too.
+    lent from a plain stack. Whoever uses one sets the organisation for its own transaction
+    (``set_config(..., true)``), never for the session. At most ``size`` are open, opened on
+    demand. A connection that failed (the server restarted) is closed, not lent again; when
+    the engine is disposed (SQLAlchemy retires its connections after a disconnect) these are
+    closed too.
     """
 
     def __init__(self, engine: AsyncEngine, size: int, recycle_s: float = 1800.0) -> None:
