@@ -41,5 +41,8 @@ def configure_logging(log_format: str = "json", level: int = logging.INFO) -> No
         handler.setFormatter(formatter)
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        if name == "uvicorn.access" and not logger.handlers and not logger.propagate:
+            continue  # ``--no-access-log``: uvicorn turned the access log off; keep it off
+        logger.handlers[:] = []
+        logger.propagate = True

@@ -5,6 +5,7 @@ directory, migrated, with the local organisation; API and worker processes start
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -50,25 +51,70 @@ def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[by
         return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
 
 
-def start_api(
-    env: dict[str, str], port: int, log: Path, workers: int = 1
-) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-        "--workers", str(workers),
+def free_port() -> int:
+    """A port that was free a moment ago (bound to port 0 and released): benchmarks run side
+    by side with other people's, so no fixed port. Not handed over as a socket (``--fd``):
+    uvicorn takes an inherited socket for a Unix one, and its connections then go without
+    TCP_NODELAY (Nagle's algorithm adds ~40 ms to an answer written in two parts)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def uvicorn_cmd(target: list[str], port: int, workers: int = 1) -> list[str]:
+    """The same uvicorn flags for every server a benchmark compares (the default event loop
+    and HTTP parser of the installed uvicorn, no access log)."""
+    return [
+        sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1", "--port", str(port),
+        "--no-access-log", "--workers", str(workers),
     ]  # fmt: skip
-    proc = start(cmd, env, log)
+
+
+def ready(proc: subprocess.Popen[bytes], url: str) -> bool:
+    """Whether the server answered 200 at ``url`` within a minute (False: it exited, e.g.
+    because another process took its port meanwhile)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
         except httpx.TransportError:
             pass
+        if proc.poll() is not None:
+            return False
         time.sleep(0.2)
     proc.kill()
-    raise SystemExit(f"the API did not become ready; see {log}")
+    return False
+
+
+def serve(
+    target: list[str],
+    env: dict[str, str],
+    log: Path,
+    health: str,
+    workers: int = 1,
+    profile: Path | None = None,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A uvicorn server on a free port, ready: the process and its port."""
+    for _ in range(5):
+        port = free_port()
+        cmd = uvicorn_cmd(target, port, workers)
+        if profile is not None:
+            cmd[1:3] = ["-m", "cProfile", "-o", str(profile), "-m", "uvicorn"]
+        proc = start(cmd, env, log)
+        if ready(proc, f"http://127.0.0.1:{port}{health}"):
+            return proc, port
+    raise SystemExit(f"{target[0]} did not become ready; see {log}")
+
+
+def start_api(
+    env: dict[str, str], log: Path, workers: int = 1, profile: Path | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """The API as ``logdawg up`` starts it, on a free port: the process and its port. With
+    ``profile``, under cProfile (one process), its statistics written there on exit."""
+    return serve(
+        ["app.main:create_app", "--factory"], env, log, "/readyz", workers, profile=profile
+    )
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

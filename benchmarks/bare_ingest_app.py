@@ -47,3 +47,8 @@ async def ingest(request: Request) -> dict[str, int]:
     finally:
         pool.put_nowait(conn)
     return {"id": row[0] if row else 0}
+
+
+@app.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}

@@ -17,16 +17,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import signal
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from _platform import database, platform_env, start, start_api, stop
+from _platform import (
+    database,
+    platform_env,
+    serve,
+    start_api,
+    stop,
+)
 
 ERRORS = [
     "KeyError",
@@ -103,7 +110,6 @@ def varied_log(rng: random.Random) -> bytes:
     return json.dumps(body).encode()
 
 
-BARE_PORT, PLATFORM_PORT = 18741, 18742
 DIAGNOSE = "/api/v1/logs/diagnose"
 ROUND_S = 3.0
 
@@ -113,6 +119,36 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     accepted: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    # CPU seconds spent during this server's rounds by its processes, and by PostgreSQL's.
+    cpu_s: float = 0.0
+    db_cpu_s: float = 0.0
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants, plus what its
+    reaped children used: what a server costs the machine, whatever its neighbours do."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                raw = (entry / "stat").read_text()
+            except OSError:
+                continue
+            stats[int(entry.name)] = raw[raw.rindex(")") + 2 :].split()
+    children: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if (fields := stats.get(pid)) is not None:
+            # utime, stime, cutime, cstime (fields 14-17 of /proc/PID/stat)
+            total += sum(int(v) for v in fields[11:15]) / TICK
+            todo += children.get(pid, [])
+    return total
 
 
 async def client(port: int, path: str, until: float, seed: int, result: Result) -> None:
@@ -153,34 +189,42 @@ async def load(port: int, path: str, seconds: float, clients: int, seed: int) ->
     return result
 
 
-def interleaved(args: argparse.Namespace) -> tuple[Result, float, Result, float]:
+def interleaved(
+    args: argparse.Namespace, bare: Server, platform: Server, postgres: int
+) -> tuple[Result, float, Result, float]:
     """Alternate short rounds on the two servers (both running, the idle one costs nothing),
     so a neighbour's load on a shared machine falls on both alike."""
-    bare, platform = Result(), Result()
-    bare_s = platform_s = 0.0
+    results = {bare.path: Result(), platform.path: Result()}
+    elapsed_s = {bare.path: 0.0, platform.path: 0.0}
     # Warm-up (connections, prepared statements, first reports): counted, not timed.
-    bare.accepted += asyncio.run(load(BARE_PORT, "/ingest", 2, args.clients, 10_000)).accepted
-    platform.accepted += asyncio.run(
-        load(PLATFORM_PORT, DIAGNOSE, 2, args.clients, 10_000)
-    ).accepted
+    for server in (bare, platform):
+        warm = asyncio.run(load(server.port, server.path, 2, args.clients, 10_000))
+        results[server.path].accepted += warm.accepted
     rounds = max(1, round(args.seconds / ROUND_S))
     for n in range(rounds):
-        for port, path, result in (
-            (BARE_PORT, "/ingest", bare),
-            (PLATFORM_PORT, DIAGNOSE, platform),
-        ):
+        for server in (bare, platform):
+            result = results[server.path]
+            cpu, db_cpu = tree_cpu(server.pid), tree_cpu(postgres)
             started = time.perf_counter()
-            part = asyncio.run(load(port, path, ROUND_S, args.clients, 100 * n))
-            elapsed = time.perf_counter() - started
+            part = asyncio.run(load(server.port, server.path, ROUND_S, args.clients, 100 * n))
+            elapsed_s[server.path] += time.perf_counter() - started
+            result.cpu_s += tree_cpu(server.pid) - cpu
+            result.db_cpu_s += tree_cpu(postgres) - db_cpu
             result.latencies += part.latencies
             result.accepted += part.accepted
             for status, count in part.errors.items():
                 result.errors[status] = result.errors.get(status, 0) + count
-            if port == BARE_PORT:
-                bare_s += elapsed
-            else:
-                platform_s += elapsed
-    return bare, bare_s, platform, platform_s
+    return (
+        results[bare.path], elapsed_s[bare.path],
+        results[platform.path], elapsed_s[platform.path],
+    )  # fmt: skip
+
+
+@dataclass
+class Server:
+    pid: int
+    port: int
+    path: str
 
 
 def report(name: str, result: Result, elapsed: float) -> tuple[float, float]:
@@ -189,9 +233,20 @@ def report(name: str, result: Result, elapsed: float) -> tuple[float, float]:
     p50 = statistics.median(lat) * 1000
     p99 = lat[int(len(lat) * 0.99) - 1] * 1000
     errors = sum(result.errors.values())
+    n = max(1, len(result.latencies))
     print(f"  {name:9s} {rps:7.0f} requests/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   "
           f"errors {errors} {result.errors or ''}")  # fmt: skip
+    print(f"  {'':9s} CPU per request: server {result.cpu_s / n * 1000:.2f} ms, "
+          f"PostgreSQL {result.db_cpu_s / n * 1000:.2f} ms")  # fmt: skip
     return rps, p99
+
+
+def postmaster(conninfo: str) -> int:
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        fields = Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1])  # a backend's parent
 
 
 def count(conninfo: str, sql: str) -> int:
@@ -205,6 +260,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--api-workers", type=int, default=1)
+    parser.add_argument(
+        "--profile", type=Path, help="run the platform's API under cProfile, statistics here"
+    )
     parser.add_argument("--grouping-window", default="86400", help="LOGDAWG_GROUPING_WINDOW_S")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as raw, database(Path(raw)) as db:
@@ -222,15 +280,25 @@ def main() -> None:
         print(f"{args.clients} clients, {args.seconds:.0f} s each, "
               f"{args.api_workers} API process(es) each:")  # fmt: skip
 
-        bare = start(
-            [sys.executable, "-m", "uvicorn", "benchmarks.bare_ingest_app:app", "--host",
-             "127.0.0.1", "--port", str(BARE_PORT), "--no-access-log", "--workers",
-             str(args.api_workers)], bare_env, tmp / "bare.log",
+        bare, bare_port = serve(
+            ["benchmarks.bare_ingest_app:app"], bare_env, tmp / "bare.log", "/healthz",
+            args.api_workers,
         )  # fmt: skip
-        api = start_api(env, PLATFORM_PORT, tmp / "api.log", workers=args.api_workers)
+        api, port = start_api(env, tmp / "api.log", workers=args.api_workers, profile=args.profile)
         try:
-            bare_result, bare_s, result, platform_s = interleaved(args)
+            postgres = postmaster(su)
+            bare_result, bare_s, result, platform_s = interleaved(
+                args,
+                Server(bare.pid, bare_port, "/ingest"),
+                Server(api.pid, port, DIAGNOSE),
+                postgres,
+            )
         finally:
+            if args.profile:
+                # uvicorn re-raises a SIGTERM after its shutdown, killing cProfile before it
+                # writes; a SIGINT ends as KeyboardInterrupt, and cProfile writes on the way.
+                api.send_signal(signal.SIGINT)
+                api.wait(timeout=60)
             stop(bare, api)
         bare_rps, bare_p99 = report("bare", bare_result, bare_s)
         rps, p99 = report("platform", result, platform_s)

@@ -113,7 +113,7 @@ def main() -> None:
             org = conn.execute("SELECT id::text FROM organisations").fetchone()
         assert org is not None
         plans(db, cursor, org[0])
-        api = start_api(platform_env(db, tmp), 18751, tmp / "api.log")
+        api, port = start_api(platform_env(db, tmp), tmp / "api.log")
         cases = {
             "first page": {},
             "deep cursor page": {"cursor": cursor},
@@ -125,7 +125,7 @@ def main() -> None:
         }
         worst = 0.0
         try:
-            with httpx.Client(base_url="http://127.0.0.1:18751", timeout=30) as client:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
                 for name, params in cases.items():
                     times = []
                     for i in range(args.runs + 5):

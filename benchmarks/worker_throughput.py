@@ -94,8 +94,7 @@ def model_diagnoses(db, tmp: Path, url: str, workers: int, jobs: int, concurrenc
 
 def end_to_end(db, tmp: Path, runs: int = 20) -> float:  # type: ignore[no-untyped-def]
     env = platform_env(db, tmp, grouping_window_s="0")
-    port = 18731
-    api = start_api(env, port, tmp / "api.log")
+    api, port = start_api(env, tmp / "api.log")
     worker = start_worker(env, tmp / "worker-e2e.log")
     body = SAMPLE.read_bytes()
     times = []

@@ -92,13 +92,20 @@ class Actor:
         return self.caller.user_id
 
 
-async def get_actor(caller: CallerDep, session: SessionDep, request: Request) -> Actor:
-    requested = _requested_org(request)
-    if caller.org_id is not None:
-        if requested is not None and requested != caller.org_id:
-            raise HTTPException(404, f"No organisation {requested}.")
-        role = Role.OWNER if caller.kind == "local" else None
-        return Actor(caller=caller, org_id=caller.org_id, role=role)
+def _org_actor(caller: Caller, requested: uuid.UUID | None) -> Actor:
+    """An API key's (or the local owner's) one organisation: nothing to look up."""
+    assert caller.org_id is not None
+    if requested is not None and requested != caller.org_id:
+        raise HTTPException(404, f"No organisation {requested}.")
+    role = Role.OWNER if caller.kind == "local" else None
+    return Actor(caller=caller, org_id=caller.org_id, role=role)
+
+
+async def _member_actor(
+    caller: Caller, session: AsyncSession, requested: uuid.UUID | None
+) -> Actor:
+    """A person acting in the organisation named by the header, or their only one; the
+    session then acts in it."""
     query = select(Membership.org_id, Membership.role).where(Membership.user_id == caller.user_id)
     if requested is not None:
         query = query.where(Membership.org_id == requested)
@@ -120,7 +127,28 @@ async def get_actor(caller: CallerDep, session: SessionDep, request: Request) ->
     return Actor(caller=caller, org_id=org_id, role=role)
 
 
+async def get_actor(caller: CallerDep, session: SessionDep, request: Request) -> Actor:
+    requested = _requested_org(request)
+    if caller.org_id is not None:
+        return _org_actor(caller, requested)
+    return await _member_actor(caller, session, requested)
+
+
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def _permit(actor: Actor, role: Role, scope: Scope | None) -> Actor:
+    if actor.role is not None:
+        if RANK[actor.role] < RANK[role]:
+            raise HTTPException(
+                403, f"This needs the {role.value} role; you are {actor.role.value}."
+            )
+        return actor
+    if scope is None:
+        raise HTTPException(403, "API keys cannot do this; sign in as a person.")
+    if scope.value not in actor.caller.scopes:
+        raise HTTPException(403, f"This API key lacks the {scope.value!r} scope.")
+    return actor
 
 
 def require(role: Role, scope: Scope | None = None) -> Callable[[Actor], Awaitable[Actor]]:
@@ -128,17 +156,7 @@ def require(role: Role, scope: Scope | None = None) -> Callable[[Actor], Awaitab
     ``scope`` is given and the key has it. Anyone else: 403."""
 
     async def check(actor: ActorDep) -> Actor:
-        if actor.role is not None:
-            if RANK[actor.role] < RANK[role]:
-                raise HTTPException(
-                    403, f"This needs the {role.value} role; you are {actor.role.value}."
-                )
-            return actor
-        if scope is None:
-            raise HTTPException(403, "API keys cannot do this; sign in as a person.")
-        if scope.value not in actor.caller.scopes:
-            raise HTTPException(403, f"This API key lacks the {scope.value!r} scope.")
-        return actor
+        return _permit(actor, role, scope)
 
     check.required_role = role  # type: ignore[attr-defined]  # read by the roles-table test
     check.required_scope = scope  # type: ignore[attr-defined]
@@ -160,9 +178,43 @@ class IngestLimits:
     per_org: RateLimiter
 
 
-async def limit_ingest(actor: Submitter, request: Request) -> Actor:
-    """Ingest within the sender's and the organisation's rates: 429 with Retry-After past
-    them. The local owner of a single-tenant platform is not limited."""
+async def _lean_actor(request: Request) -> Actor:
+    """``get_actor`` without the request's session: none for an API key or the local owner,
+    a short one for a person's membership."""
+    caller = await get_caller(request)
+    requested = _requested_org(request)
+    if caller.org_id is not None:
+        return _org_actor(caller, requested)
+    platform: Platform = request.app.state.platform
+    async with tenant_session(platform.sessions, None, user_id=caller.user_id) as session:
+        return await _member_actor(caller, session, requested)
+
+
+def require_lean(role: Role, scope: Scope | None = None) -> Callable[[Request], Awaitable[Actor]]:
+    """``require`` as one dependency and without the request's session, for the hot routes
+    that run their statements outside a session (ingest, the reports list)."""
+
+    async def check(request: Request) -> Actor:
+        return _permit(await _lean_actor(request), role, scope)
+
+    check.required_role = role  # type: ignore[attr-defined]
+    check.required_scope = scope  # type: ignore[attr-defined]
+    return check
+
+
+LeanViewer = Annotated[Actor, Depends(require_lean(Role.VIEWER, Scope.READ))]
+
+
+async def limit_ingest(request: Request) -> Actor:
+    """A ``Submitter`` (a member, or an API key with the ``ingest`` scope) within the
+    sender's and the organisation's rates: 429 with Retry-After past them. The local owner of
+    a single-tenant platform is not limited.
+
+    One dependency, not the chain the other routes use (caller, session, actor, role), and
+    no session unless a person's membership must be looked up: this runs on every log
+    submitted, and each dependency FastAPI solves costs about as much CPU as the rest of
+    this function."""
+    actor = _permit(await _lean_actor(request), Role.MEMBER, Scope.INGEST)
     if actor.caller.kind == "local":
         return actor
     limits: IngestLimits = request.app.state.ingest_limits
@@ -182,6 +234,8 @@ async def limit_ingest(actor: Submitter, request: Request) -> Actor:
     return actor
 
 
+limit_ingest.required_role = Role.MEMBER  # type: ignore[attr-defined]
+limit_ingest.required_scope = Scope.INGEST  # type: ignore[attr-defined]
 Ingest = Annotated[Actor, Depends(limit_ingest)]
 
 

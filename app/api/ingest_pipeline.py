@@ -43,18 +43,13 @@ async def _parse(log_data: dict[str, Any]) -> ParsedLog:
     return await run_in_threadpool(parse_log, *args, **kwargs)
 
 
-async def accept_log(
+async def _write(
     platform: Platform,
     *,
     org_id: uuid.UUID,
     log_data: dict[str, Any],
     repository_id: uuid.UUID | None,
-) -> DiagnoseAccepted:
-    """Accept a log: shared by every way a log arrives. The request decides only what its
-    answer needs (the fingerprint, for the repeat answer); then one autocommitted statement
-    writes the report, its job and the grouping decision (the statement sets the
-    organisation for row-level security itself), and the job goes to the queue's broker, if
-    any. The worker parses the log again for the diagnosis."""
+) -> tuple[DiagnoseAccepted, reports.Submitted]:
     parsed = await _parse(log_data)
     settings = platform.settings
     try:
@@ -75,14 +70,7 @@ async def accept_log(
         raise HTTPException(
             404, f"No repository {repository_id} in this organisation (repository_id)."
         ) from None
-    if submitted.job_id is not None:
-        try:
-            await platform.queue.dispatch([(submitted.job_id, org_id, submitted.report_id)])
-        except Exception:
-            # The job is committed; the workers' sweep sends it if this could not.
-            logger.warning("could not hand job for report %s to the broker",
-                           submitted.report_id, exc_info=True)  # fmt: skip
-    return DiagnoseAccepted(
+    accepted = DiagnoseAccepted(
         diagnosis_id=submitted.report_id,
         status=submitted.status,
         status_url=status_url(submitted.report_id),
@@ -90,3 +78,60 @@ async def accept_log(
         repeat=submitted.repeat,
         occurrence_count=submitted.occurrence_count,
     )
+    return accepted, submitted
+
+
+async def _dispatch(
+    platform: Platform, org_id: uuid.UUID, written: list[reports.Submitted]
+) -> None:
+    jobs = [(s.job_id, org_id, s.report_id) for s in written if s.job_id is not None]
+    if not jobs:
+        return
+    try:
+        await platform.queue.dispatch(jobs)
+    except Exception:
+        # The jobs are committed; the workers' sweep sends them if this could not.
+        logger.warning("could not hand %d job(s) to the broker", len(jobs), exc_info=True)
+
+
+async def accept_log(
+    platform: Platform,
+    *,
+    org_id: uuid.UUID,
+    log_data: dict[str, Any],
+    repository_id: uuid.UUID | None,
+) -> DiagnoseAccepted:
+    """Accept a log: shared by every way a log arrives. The request decides only what its
+    answer needs (the fingerprint, for the repeat answer); then one autocommitted statement
+    writes the report, its job and the grouping decision (the statement sets the
+    organisation for row-level security itself), and the job goes to the queue's broker, if
+    any. The worker parses the log again for the diagnosis."""
+    accepted, submitted = await _write(
+        platform, org_id=org_id, log_data=log_data, repository_id=repository_id
+    )
+    await _dispatch(platform, org_id, [submitted])
+    return accepted
+
+
+async def accept_logs(
+    platform: Platform,
+    *,
+    org_id: uuid.UUID,
+    logs: list[dict[str, Any]],
+    repository_id: uuid.UUID | None,
+) -> list[DiagnoseAccepted]:
+    """Several logs of one request (an alert's exceptions): each written as ``accept_log``
+    writes one, then all their jobs handed to the broker in one batch."""
+    answers: list[DiagnoseAccepted] = []
+    written: list[reports.Submitted] = []
+    try:
+        for log_data in logs:
+            accepted, submitted = await _write(
+                platform, org_id=org_id, log_data=log_data, repository_id=repository_id
+            )
+            answers.append(accepted)
+            written.append(submitted)
+    finally:
+        # What was committed before a failure is handed over too (else the sweep would).
+        await _dispatch(platform, org_id, written)
+    return answers

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem
@@ -140,6 +144,42 @@ def strict_loads(body: bytes) -> Any:
     return value
 
 
+# Where ``JsonGuard`` leaves the body it parsed, for the route (an ASGI scope extension key).
+PARSED_JSON = "logdawg.parsed_json"
+
+
+class GuardedJsonRequest(Request):
+    """A request whose JSON body is the one ``JsonGuard`` already parsed (and checked), when
+    it did: the body is parsed once per request, not once in the guard and again in the
+    route."""
+
+    async def json(self) -> Any:
+        if PARSED_JSON in self.scope:
+            return self.scope[PARSED_JSON]
+        return await super().json()
+
+
+class GuardedJsonRoute(APIRoute):
+    """Routes (``APIRouter(route_class=GuardedJsonRoute)``) whose body FastAPI reads through
+    ``GuardedJsonRequest``."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            return await handler(GuardedJsonRequest(request.scope, request.receive))
+
+        return guarded
+
+
+def parsed_json(request: Request) -> Any:
+    """The body ``JsonGuard`` parsed, or ``NOT_PARSED``."""
+    return request.scope.get(PARSED_JSON, NOT_PARSED)
+
+
+NOT_PARSED = object()
+
+
 # Takes any body; without a content type it is read as text, not JSON.
 _TEXT_BY_DEFAULT = ("/api/v1/ingest/generic",)
 
@@ -184,7 +224,8 @@ class JsonGuard:
         if body.strip():
             reason = None
             try:
-                strict_loads(body)
+                # Parsed once: the route reads this value (``GuardedJsonRoute``).
+                scope[PARSED_JSON] = strict_loads(body)
             except UnstorableJson as exc:
                 reason = str(exc)
             except json.JSONDecodeError as exc:

@@ -323,6 +323,9 @@ class Report(Base):
     repo_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("repositories.id", ondelete="SET NULL"), index=True
     )
+    # ``repo_id`` as it was before its repository was deleted (set by a trigger, migration
+    # 0014), so a diagnosis can say the repository was deleted.
+    deleted_repo_id: Mapped[uuid.UUID | None] = mapped_column()
     commit_hash: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
     status: Mapped[ReportStatus] = mapped_column(

@@ -7,11 +7,15 @@ filters every statement, even one that forgets its ``org_id`` filter.
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import QueuePool
 
 ORG_KEY = "org_id"
 USER_KEY = "user_id"
@@ -77,3 +82,85 @@ async def act_in_org(session: AsyncSession, org_id: uuid.UUID) -> None:
     await session.execute(
         text("SELECT set_config('app.current_org', :org, true)"), {"org": str(org_id)}
     )
+
+
+class DirectConnections:
+    """A few autocommitted driver connections of an engine's database, outside SQLAlchemy's
+    pool, for the hot paths: the ingest statement (``logdawg_submit_log``) and the reports
+    list (app.services.reports).
+
+    Lending a pooled connection through SQLAlchemy's async engine (greenlet hops, checkout
+    and reset events) and switching it to autocommit and back costs about as much CPU as the
+    rest of an ingest request's database work; these connections stay in autocommit and are
+    lent from a plain stack. Whoever uses one sets the organisation for its own transaction
+    (``set_config(..., true)``), never for the session. At most ``size`` are open, opened on
+    demand. A connection that failed (the server restarted) is closed, not lent again; when
+    the engine is disposed (SQLAlchemy retires its connections after a disconnect) these are
+    closed too.
+    """
+
+    def __init__(self, engine: AsyncEngine, size: int, recycle_s: float = 1800.0) -> None:
+        self._dialect = engine.sync_engine.dialect
+        self._cargs, self._connect_kwargs = self._dialect.create_connect_args(engine.url)
+        self._size = max(1, size)
+        self._recycle_s = recycle_s
+        self._idle: list[tuple[psycopg.AsyncConnection[Any], float]] = []
+        self._slots = asyncio.Semaphore(self._size)
+        self._generation = 0
+        event.listen(engine.sync_engine, "engine_disposed", self._on_dispose)
+
+    def _on_dispose(self, engine: Any) -> None:
+        # Synchronous (an event): close the idle connections' sockets; lent ones are
+        # dropped when they come back (a newer generation).
+        self._generation += 1
+        idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            conn.pgconn.finish()
+
+    async def _open(self) -> psycopg.AsyncConnection[Any]:
+        # As the engine's pool connects: its ``do_connect`` listeners see the parameters
+        # first (an Entra ID token as the password, app.db.entra).
+        params = dict(self._connect_kwargs)
+        for listener in self._dialect.dispatch.do_connect:
+            listener(self._dialect, None, list(self._cargs), params)
+        return await psycopg.AsyncConnection.connect(**params, autocommit=True)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        async with self._slots:
+            conn = None
+            now = time.monotonic()
+            while self._idle:
+                candidate, opened = self._idle.pop()
+                if now - opened < self._recycle_s and not candidate.closed:
+                    conn = candidate
+                    break
+                await candidate.close()
+            if conn is None:
+                conn = await self._open()
+                opened = now
+            generation = self._generation
+            try:
+                yield conn
+            except BaseException:
+                # Its state is unknown (a cancelled statement, a lost server): not lent again.
+                await conn.close()
+                raise
+            if conn.closed or conn.broken or generation != self._generation:
+                await conn.close()
+            else:
+                self._idle.append((conn, opened))
+
+    async def aclose(self) -> None:
+        self._on_dispose(None)
+
+
+_direct: weakref.WeakKeyDictionary[AsyncEngine, DirectConnections] = weakref.WeakKeyDictionary()
+
+
+def direct_connections(engine: AsyncEngine) -> DirectConnections:
+    """The engine's ``DirectConnections`` (half its pool size, at least two)."""
+    if (found := _direct.get(engine)) is None:
+        size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 10
+        found = _direct[engine] = DirectConnections(engine, max(2, size // 2))
+    return found

@@ -115,7 +115,9 @@ async def _process(
         work = JobInput(
             org_id=job.org_id,
             report_id=report.id,
-            repo_id=report.repo_id,
+            # The repository the log was submitted for, also once it has been deleted (the
+            # diagnosis then says so).
+            repo_id=report.repo_id or report.deleted_repo_id,
             log_data=dict(report.log_data),
         )
 

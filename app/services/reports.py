@@ -11,12 +11,12 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import text
 
 from app.db.models import STATUS_CODES, Job, Report, ReportOccurrence, ReportStatus
+from app.db.session import direct_connections, tenant_session
 from app.queue.base import JobQueue
 
 
@@ -169,28 +169,24 @@ async def accept_log(
     )  # fmt: skip
     bind = sessions.kw.get("bind")
     if isinstance(bind, AsyncEngine) and bind.dialect.driver == "psycopg":
-        # The pooled connection's driver directly: SQLAlchemy's statement machinery costs
-        # about as much CPU as the statement itself on this path.
-        async with bind.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            try:
-                await driver.set_autocommit(True)
-                cursor = driver.cursor(row_factory=namedtuple_row)
-                await cursor.execute(_SUBMIT_PSYCOPG, params)
-                row = await cursor.fetchone()
-            except psycopg.Error:
-                if driver.broken or driver.closed:
-                    # The server went away (a restart): as SQLAlchemy does on a disconnect,
-                    # retire this connection and every other pooled one of that server.
-                    await conn.invalidate()
-                    await bind.dispose(close=False)
-                raise
-            finally:
-                # Back to transactions before the pool lends it again, on every way out: a
-                # session's organisation setting lives for one transaction.
-                if not (driver.broken or driver.closed):
-                    await driver.set_autocommit(False)
+        # A driver connection in autocommit, outside SQLAlchemy's pool (``DirectConnections``):
+        # SQLAlchemy's statement and pool machinery cost about as much CPU as the statement.
+        lost = False
+        try:
+            async with direct_connections(bind).connection() as driver:
+                try:
+                    cursor = driver.cursor(row_factory=namedtuple_row)
+                    await cursor.execute(_SUBMIT_PSYCOPG, params)
+                    row = await cursor.fetchone()
+                except psycopg.Error:
+                    lost = driver.broken or driver.closed
+                    raise
+        except psycopg.Error:
+            if lost:
+                # The server went away (a restart): as SQLAlchemy does on a disconnect,
+                # retire every pooled connection of that server (these ones too).
+                await bind.dispose(close=False)
+            raise
         return _submitted(row)
     async with sessions() as session, session.begin():
         return _submitted((await session.execute(_SUBMIT, params)).one())
@@ -203,7 +199,7 @@ CURSOR_PATTERN = r"^[0-9]{1,17}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def encode_cursor(report: Report) -> str:
+def encode_cursor(report: Report | ReportRow) -> str:
     micros = (report.created_at - _EPOCH) // timedelta(microseconds=1)
     return f"{micros}_{report.id}"
 
@@ -218,77 +214,132 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidCursor("the cursor is not one this API handed out") from exc
 
 
-# The columns a list row shows; the full ``report_data`` (kilobytes per row) and the log are
-# left in the database, and the title and error type are read out of ``report_data`` there.
-_SUMMARY = (
-    Report.id,
-    Report.org_id,
-    Report.status,
-    Report.created_at,
-    Report.completed_at,
-    Report.repo_id,
-    Report.commit_hash,
-    Report.fingerprint,
-    Report.source,
-    Report.occurrence_count,
-    Report.last_seen_at,
-)
 # The keys of ``report_data`` a list row shows (the culprit frame is a small object).
 _SUMMARY_KEYS = ("title", "error_type", "category", "culprit", "culprit_file", "confidence_score")
+# A list row: the summary columns, and ``report_data`` cut down to the keys above in the
+# database (kilobytes per row otherwise); ``log_data`` is not read.
+_SUMMARY_JSON = ", ".join(f"'{key}', report_data->'{key}'" for key in _SUMMARY_KEYS)
+_LIST = (
+    "SELECT id, status::text AS status, created_at, completed_at, repo_id, commit_hash, "  # noqa: S608
+    "fingerprint, source, occurrence_count, last_seen_at, "
+    f"jsonb_strip_nulls(jsonb_build_object({_SUMMARY_JSON})) AS summary "
+    # {where}: constant conditions on parameters, from _list_query
+    "FROM reports WHERE {where} ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
+)
+_SET_TENANT = (
+    "SELECT set_config('app.current_org', %(org)s, true), "
+    "set_config('app.current_user', %(user)s, true)"
+)
 
 
-async def list_reports(
-    session: AsyncSession,
-    *,
-    limit: int,
-    cursor: str | None = None,
-    filters: ReportFilters,
-) -> tuple[list[Report], str | None]:
-    """Newest first, keyset-paginated. Row-level security limits it to the session's org.
-
-    Each filter has an index that ends in the keyset order (``ix_reports_org_created``,
-    ``ix_reports_org_status_created``), so any page of any filter reads ``limit + 1`` index
-    entries. The rows carry the summary columns only: ``report_data`` holds just the keys a
-    list row shows (``_SUMMARY_KEYS``), ``log_data`` is not loaded. The search uses the
-    reports' generated ``search_vector`` and its GIN index."""
-    query = (
-        select(
-            *_SUMMARY,
-            func.jsonb_strip_nulls(
-                func.jsonb_build_object(
-                    *(part for key in _SUMMARY_KEYS for part in (key, Report.report_data[key]))
-                )
-            ).label("summary"),
-        )
-        .order_by(Report.created_at.desc(), Report.id.desc())
-        .limit(limit + 1)
-    )
+def _list_query(
+    org_id: uuid.UUID, limit: int, cursor: str | None, filters: ReportFilters
+) -> tuple[str, dict[str, Any]]:
+    """The list's one statement (psycopg's ``%(name)s`` parameters) and its parameters."""
+    where = ["org_id = %(org_id)s"]
+    params: dict[str, Any] = {"org_id": org_id, "limit": limit + 1}
     if filters.status is not None:
         # Through the integer: enum equality is not leakproof, so under row-level security it
         # could not be an index condition.
-        query = query.where(Report.status_code == STATUS_CODES[filters.status])
+        where.append("status_code = %(status_code)s")
+        params["status_code"] = STATUS_CODES[filters.status]
     if filters.repo_id is not None:
-        query = query.where(Report.repo_id == filters.repo_id)
+        where.append("repo_id = %(repo_id)s")
+        params["repo_id"] = filters.repo_id
     if filters.category:
-        query = query.where(Report.report_data["category"].astext == filters.category)
+        where.append("report_data->>'category' = %(category)s")
+        params["category"] = filters.category
     if filters.since is not None:
-        query = query.where(Report.created_at >= filters.since)
+        where.append("created_at >= %(since)s")
+        params["since"] = filters.since
     if filters.until is not None:
-        query = query.where(Report.created_at < filters.until)
+        where.append("created_at < %(until)s")
+        params["until"] = filters.until
     if filters.q and filters.q.strip():
-        query = query.where(
-            Report.search_vector.bool_op("@@")(
-                func.websearch_to_tsquery(text("'simple'"), filters.q.strip())
-            )
-        )
+        where.append("search_vector @@ websearch_to_tsquery('simple', %(q)s)")
+        params["q"] = filters.q.strip()
     if cursor is not None:
-        created_at, report_id = decode_cursor(cursor)
-        query = query.where(tuple_(Report.created_at, Report.id) < tuple_(created_at, report_id))
-    rows = []
-    for row in (await session.execute(query)).all():
-        report = Report(**{column.key: getattr(row, column.key) for column in _SUMMARY})
-        set_committed_value(report, "report_data", row.summary)
-        rows.append(report)
+        params["cursor_created"], params["cursor_id"] = decode_cursor(cursor)
+        where.append("(created_at, id) < (%(cursor_created)s, %(cursor_id)s)")
+    return _LIST.format(where=" AND ".join(where)), params
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """A reports-list row: the summary columns, and ``summary`` (the list's keys of
+    ``report_data``)."""
+
+    id: uuid.UUID
+    status: ReportStatus
+    created_at: datetime
+    completed_at: datetime | None
+    repo_id: uuid.UUID | None
+    commit_hash: str | None
+    fingerprint: str | None
+    source: str | None
+    occurrence_count: int
+    last_seen_at: datetime | None
+    summary: dict[str, Any]
+
+
+def _report_row(row: Any) -> ReportRow:
+    summary = row.summary
+    if isinstance(summary, str):  # a driver that hands jsonb over as text
+        summary = json.loads(summary)
+    return ReportRow(
+        id=row.id, status=ReportStatus(row.status), created_at=row.created_at,
+        completed_at=row.completed_at, repo_id=row.repo_id, commit_hash=row.commit_hash,
+        fingerprint=row.fingerprint, source=row.source, occurrence_count=row.occurrence_count,
+        last_seen_at=row.last_seen_at, summary=summary or {},
+    )  # fmt: skip
+
+
+async def list_reports(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    org_id: uuid.UUID,
+    user_id: uuid.UUID | None = None,
+    limit: int,
+    cursor: str | None = None,
+    filters: ReportFilters,
+) -> tuple[list[ReportRow], str | None]:
+    """Newest first, keyset-paginated, in ``org_id`` (row-level security applies too).
+
+    Each filter has an index that ends in the keyset order (``ix_reports_org_created``,
+    ``ix_reports_org_status_created``), so any page of any filter reads ``limit + 1`` index
+    entries; the search uses the reports' generated ``search_vector`` and its GIN index.
+
+    One network round trip: on the engine's ``DirectConnections`` the transaction's begin,
+    the tenant settings, the query and the commit go out as one pipeline (a session would
+    take four: BEGIN, the settings, the query, the rollback). A factory bound to a connection
+    already in a transaction (the tests) runs the same statement in a session instead."""
+    sql, params = _list_query(org_id, limit, cursor, filters)
+    fetched: list[Any]
+    tenant = {"org": str(org_id), "user": str(user_id or "")}
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine) and bind.dialect.driver == "psycopg":
+        lost = False
+        try:
+            async with direct_connections(bind).connection() as driver:
+                try:
+                    async with driver.pipeline():
+                        async with driver.transaction():
+                            await driver.execute(_SET_TENANT, tenant)
+                            cur = driver.cursor(row_factory=namedtuple_row)
+                            await cur.execute(sql, params)
+                        fetched = await cur.fetchall()
+                except psycopg.Error:
+                    lost = driver.broken or driver.closed
+                    raise
+        except psycopg.Error:
+            if lost:
+                await bind.dispose(close=False)  # as on the ingest path
+            raise
+    else:
+        async with tenant_session(sessions, org_id, user_id=user_id) as session:
+            result = await session.execute(text(re.sub(r"%\((\w+)\)s", r":\1", sql)), params)
+            fetched = list(result.all())
+    rows = [_report_row(row) for row in fetched]
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 

@@ -37,6 +37,8 @@ class FakeServiceBus:
     renewer: Any = None
     # Every ServiceBusMessage handed to the sender, as the SDK built it.
     sent: list[Any] = field(default_factory=list)
+    # Calls of send_messages/schedule_messages (one per batch handed over).
+    sends: int = 0
 
     # --- the client ---------------------------------------------------------------------
     def get_queue_sender(self, queue_name: str) -> FakeServiceBus:
@@ -55,6 +57,7 @@ class FakeServiceBus:
         self.schedule_messages(messages, None)
 
     def schedule_messages(self, messages: Any, when: datetime | None) -> list[int]:
+        self.sends += 1
         if self.fail_sends:
             self.fail_sends -= 1
             raise ConnectionError("amqp connection lost")

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
 from app.api.deps import Ingest, PlatformDep
-from app.api.ingest_pipeline import accept_log
+from app.api.ingest_pipeline import accept_log, accept_logs
+from app.api.limits import NOT_PARSED, GuardedJsonRoute, parsed_json
 from app.api.schemas import DiagnoseAccepted
 from app.services.webhooks import NotDiagnosable, azure_monitor_logs
 
-router = APIRouter(prefix="/api/v1/ingest", tags=["ingest webhooks"])
+router = APIRouter(prefix="/api/v1/ingest", tags=["ingest webhooks"], route_class=GuardedJsonRoute)
 
 RepositoryParam = Annotated[
     uuid.UUID | None,
@@ -36,7 +37,10 @@ async def _body(request: Request) -> bytes:
     return body
 
 
-def _json(body: bytes) -> Any:
+def _json(request: Request, body: bytes) -> Any:
+    # JsonGuard parsed (and checked) a JSON body already; parse here only what it did not.
+    if (parsed := parsed_json(request)) is not NOT_PARSED:
+        return parsed
     try:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -108,7 +112,7 @@ async def ingest_generic(
     body = await _body(request)
     content: str | dict[str, Any]
     if "json" in request.headers.get("content-type", ""):
-        parsed = _json(body)
+        parsed = _json(request, body)
         if not isinstance(parsed, dict) or not parsed:
             raise HTTPException(
                 422,
@@ -157,23 +161,21 @@ async def ingest_azure_monitor(
     search alerts become one diagnosis per distinct exception in their results; metric and
     activity-log alerts are refused with 422 (they carry no log)."""
     try:
-        logs, total = azure_monitor_logs(_json(await _body(request)))
+        logs, total = azure_monitor_logs(_json(request, await _body(request)))
     except NotDiagnosable as exc:
         raise HTTPException(422, str(exc)) from exc
-    diagnoses = []
-    for log in logs:
-        log_data = {
-            "content": log.content,
-            "source": log.source,
-            "timestamp": None,
-            "metadata": log.metadata,
-        }
-        diagnoses.append(
-            await accept_log(
-                platform,
-                org_id=actor.org_id,
-                log_data=log_data,
-                repository_id=repository_id,
-            )
-        )
+    diagnoses = await accept_logs(
+        platform,
+        org_id=actor.org_id,
+        logs=[
+            {
+                "content": log.content,
+                "source": log.source,
+                "timestamp": None,
+                "metadata": log.metadata,
+            }
+            for log in logs
+        ],
+        repository_id=repository_id,
+    )
     return IngestAccepted(diagnoses=diagnoses, skipped=total - len(logs))

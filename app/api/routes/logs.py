@@ -3,21 +3,23 @@ from __future__ import annotations
 import logging
 import uuid
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from app.api.deps import Ingest, PlatformDep, SessionDep, Viewer
+from app.api.deps import Ingest, SessionDep, Viewer
 from app.api.ingest_pipeline import accept_log, report_url
+from app.api.limits import GuardedJsonRoute
 from app.api.schemas import DiagnoseAccepted, DiagnoseRequest, DiagnosisStatus
 from app.db.models import ReportStatus
 from app.services import reports
 
-router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
+router = APIRouter(prefix="/api/v1/logs", tags=["logs"], route_class=GuardedJsonRoute)
 logger = logging.getLogger(__name__)
 
 
 @router.post(
     "/diagnose",
     status_code=status.HTTP_202_ACCEPTED,
+    response_model=DiagnoseAccepted,
     responses={
         200: {
             "description": "A repeat of an error diagnosed within the window: the existing "
@@ -27,25 +29,24 @@ logger = logging.getLogger(__name__)
         404: {"description": "No repository `repository_id` in this organisation."},
     },
 )
-async def diagnose(
-    body: DiagnoseRequest,
-    actor: Ingest,
-    platform: PlatformDep,
-    response: Response,
-) -> DiagnoseAccepted:
+async def diagnose(body: DiagnoseRequest, actor: Ingest, request: Request) -> Response:
     """Accept a log for diagnosis. The report and its job are committed together before the
     202, so an accepted log is never lost. A repeat of an error diagnosed within the grouping
     window answers 200 with the existing report, whose occurrence count went up."""
     accepted = await accept_log(
-        platform,
+        request.app.state.platform,
         org_id=actor.org_id,
         log_data=body.log_data.model_dump(mode="json"),
         repository_id=body.repository_id,
     )
-    response.headers["Location"] = accepted.report_url
-    if accepted.repeat:
-        response.status_code = status.HTTP_200_OK
-    return accepted
+    # The answer serialised here, in one step (the model is already valid): FastAPI's
+    # response path would validate and encode it again, on every log submitted.
+    return Response(
+        accepted.model_dump_json(),
+        status_code=status.HTTP_200_OK if accepted.repeat else status.HTTP_202_ACCEPTED,
+        media_type="application/json",
+        headers={"Location": accepted.report_url},
+    )
 
 
 @router.get("/diagnose/status/{diagnosis_id}")

@@ -11,10 +11,11 @@ from pydantic import AwareDatetime, BeforeValidator, ValidationError
 
 from app.analysis.markdown import render_markdown
 from app.analysis.report import DiagnosisReport
-from app.api.deps import Member, QueueDep, SessionDep, Viewer
+from app.api.deps import LeanViewer, Member, PlatformDep, QueueDep, SessionDep, Viewer
 from app.api.schemas import Occurrence, ReportDetail, ReportPage, ReportSummary
 from app.db.models import Report, ReportStatus
 from app.services import reports
+from app.services.reports import ReportRow
 
 
 def _iso_only(value: object) -> object:
@@ -49,7 +50,7 @@ def _culprit(data: dict[str, Any]) -> str | None:
     return f"{path}:{culprit['line']}" if culprit.get("line") else str(path)
 
 
-def _summary_fields(report: Report, data: dict[str, Any] | None) -> dict[str, Any]:
+def _summary_fields(report: Report | ReportRow, data: dict[str, Any] | None) -> dict[str, Any]:
     data = data or {}
     return {
         "id": report.id,
@@ -72,8 +73,8 @@ def _summary_fields(report: Report, data: dict[str, Any] | None) -> dict[str, An
 
 @router.get("")
 async def list_reports(
-    session: SessionDep,
-    actor: Viewer,
+    actor: LeanViewer,
+    platform: PlatformDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     status: ReportStatus | None = None,
     cursor: Annotated[
@@ -103,12 +104,17 @@ async def list_reports(
     )
     try:
         rows, next_cursor = await reports.list_reports(
-            session, limit=limit, cursor=cursor, filters=filters
+            platform.sessions,
+            org_id=actor.org_id,
+            user_id=actor.user_id,
+            limit=limit,
+            cursor=cursor,
+            filters=filters,
         )
     except reports.InvalidCursor as exc:
         raise HTTPException(422, str(exc)) from exc
     return ReportPage(
-        items=[ReportSummary(**_summary_fields(r, r.report_data)) for r in rows],
+        items=[ReportSummary(**_summary_fields(r, r.summary)) for r in rows],
         next_cursor=next_cursor,
     )
 

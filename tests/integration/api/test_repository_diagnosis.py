@@ -93,3 +93,35 @@ async def test_multi_tenant_workers_refuse_local_checkouts_in_the_report(
     limitation = report["report_data"]["limitations"][0]
     assert "read only when the platform runs single-tenant" in limitation
     assert report["report_data"]["relevant_code_files"] == []
+
+
+async def test_a_repository_deleted_after_the_log_was_accepted_is_named_as_deleted(
+    client: httpx.AsyncClient, platform: Platform, tmp_path: Path
+) -> None:
+    case = next(c for c in cases() if c.name == "py-keyerror")
+    repo = build_repository(case, tmp_path)
+    registered = await client.post(
+        "/api/v1/repositories", json={"provider": "local", "name": "s", "base_url": str(repo)}
+    )
+    assert registered.status_code == 201, registered.text
+    repo_id = registered.json()["id"]
+    accepted = await client.post(
+        "/api/v1/logs/diagnose", json={"log_data": {"content": case.log}, "repository_id": repo_id}
+    )
+    assert accepted.status_code == 202, accepted.text
+    # Deleted while the log waits for a worker.
+    assert (await client.delete(f"/api/v1/repositories/{repo_id}")).status_code == 204
+    assert await run_once(platform, "test-worker")
+    report = (await client.get(accepted.headers["location"])).json()
+    assert report["status"] == "complete", report["error"]
+    assert report["repo_id"] is None  # the repository is gone
+    limitations = report["report_data"]["limitations"]
+    assert any("has been deleted" in text for text in limitations), limitations
+    assert not any("No repository is connected" in text for text in limitations), limitations
+
+    # A log accepted with no repository at all still says that none is connected.
+    alone = await client.post("/api/v1/logs/diagnose", json={"log_data": {"content": case.log}})
+    assert alone.status_code == 202, alone.text  # another grouping key: no repository
+    assert await run_once(platform, "test-worker")
+    other = (await client.get(alone.headers["location"])).json()
+    assert any("No repository is connected" in t for t in other["report_data"]["limitations"])

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from app.bootstrap import bootstrap
 from app.db.embedded import EmbeddedDatabase
 from app.db.entra import SCOPE, EntraPassword
+from app.db.session import direct_connections
 from app.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -50,6 +51,10 @@ async def test_the_platform_signs_in_with_tokens_and_migrates(
         assert password is not None and password.startswith("entra-token-")
         assert revision == platform.head_revision  # migrated with a token too
         assert identity.issued >= 2
+        # The ingest statement's own connections sign in with a token as well.
+        issued = identity.issued
+        async with direct_connections(platform.engine).connection() as direct:
+            assert direct.info.password == f"entra-token-{issued + 1}"
     finally:
         await platform.aclose()
 

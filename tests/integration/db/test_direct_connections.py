@@ -1,0 +1,64 @@
+"""The ingest statement's own connections (app.db.session.DirectConnections): reused while
+healthy, never lent again once broken, all dropped when the engine is disposed, and bounded."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+import pytest
+
+from app.db.embedded import EmbeddedDatabase
+from app.db.session import DirectConnections, create_engine
+
+
+async def _backend(direct: DirectConnections) -> int:
+    async with direct.connection() as conn:
+        row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
+        assert row is not None
+        assert conn.autocommit
+        return int(row[0])
+
+
+async def test_reused_dropped_when_broken_and_on_dispose(embedded: EmbeddedDatabase) -> None:
+    engine = create_engine(embedded.app_url)
+    direct = DirectConnections(engine, size=2)
+    try:
+        first = await _backend(direct)
+        assert await _backend(direct) == first  # the same connection, lent again
+
+        # The server ends that backend (as a restart does): the next statement fails, and
+        # that connection is not lent again.
+        with psycopg.connect(embedded.superuser_conninfo(), autocommit=True) as su:
+            su.execute("SELECT pg_terminate_backend(%s)", (first,))
+        with pytest.raises(psycopg.OperationalError):
+            await _backend(direct)
+        second = await _backend(direct)
+        assert second != first
+
+        # Disposing the engine (what the ingest path does after a lost server) retires the
+        # idle connections too.
+        await engine.dispose(close=False)
+        assert await _backend(direct) != second
+    finally:
+        await direct.aclose()
+        await engine.dispose()
+
+
+async def test_at_most_size_open(embedded: EmbeddedDatabase) -> None:
+    engine = create_engine(embedded.app_url)
+    direct = DirectConnections(engine, size=2)
+    pids: set[int] = set()
+
+    async def slow() -> None:
+        async with direct.connection() as conn:
+            row = await (await conn.execute("SELECT pg_backend_pid(), pg_sleep(0.05)")).fetchone()
+            assert row is not None
+            pids.add(int(row[0]))
+
+    try:
+        await asyncio.gather(*(slow() for _ in range(8)))
+        assert len(pids) == 2
+    finally:
+        await direct.aclose()
+        await engine.dispose()
