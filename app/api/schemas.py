@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from app.db.models import Provider, ReportStatus
+from app.services.repository_access import BadCertificate, check_certificate
 
 
 def _text_or_object(value: Any) -> str | dict[str, Any]:
@@ -230,14 +231,46 @@ _PROVIDER_RULES: list[Any] = [
 
 
 class ServicePrincipal(BaseModel):
-    """A customer's Entra ID service principal with Reader access to the Azure DevOps project.
-    The secret is write-only and sealed at rest."""
+    """A customer's Entra ID service principal with Reader access to the Azure DevOps project,
+    authenticating with a client secret or a certificate (one of them). Both are write-only
+    and sealed at rest."""
 
     model_config = ConfigDict(extra="forbid")
 
     tenant_id: uuid.UUID
     client_id: uuid.UUID
-    client_secret: SecretStr = Field(min_length=1, max_length=1024)
+    client_secret: SecretStr | None = Field(default=None, min_length=1, max_length=1024)
+    certificate: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=65_536,
+        description="One PEM holding the private key and its certificate (the certificate "
+        "uploaded to the app registration).",
+    )
+    certificate_password: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="The private key's password, when the key in `certificate` is encrypted.",
+    )
+
+    @model_validator(mode="after")
+    def _secret_or_certificate(self) -> ServicePrincipal:
+        if (self.client_secret is None) == (self.certificate is None):
+            raise ValueError("give `client_secret` or `certificate` (a PEM), one of the two")
+        if self.certificate is None:
+            if self.certificate_password is not None:
+                raise ValueError("`certificate_password` goes with `certificate` only")
+            return self
+        password = self.certificate_password
+        try:
+            check_certificate(
+                self.certificate.get_secret_value(),
+                password.get_secret_value() if password is not None else None,
+            )
+        except BadCertificate as exc:
+            raise ValueError(f"`certificate` {exc}") from None
+        return self
 
 
 class RepositoryCreate(BaseModel):

@@ -31,7 +31,7 @@ from app.db.models import GitHubInstallState
 from app.db.session import tenant_session
 from app.git.tokens import GitHubApp
 from app.main import create_app
-from app.services.repository_access import RepositoryAccess
+from app.services.repository_access import RepositoryAccess, ServicePrincipalFields
 from tests.fakes.git_servers import AzureDevOpsHandler, FakeServer, GitHubHandler, serve
 from tests.fakes.sample_repo import build_sample_repo
 from tests.integration.conftest import Tenancy, multi_tenant_platform
@@ -451,8 +451,8 @@ async def test_azure_devops_with_the_platform_identity_or_a_service_principal(
         ours = FakeCredential(ado)
         made: list[tuple[str, str, str]] = []
 
-        def service_principal(tenant: str, client: str, secret: str) -> FakeCredential:
-            made.append((tenant, client, secret))
+        def service_principal(fields: ServicePrincipalFields) -> FakeCredential:
+            made.append((fields.tenant_id, fields.client_id, fields.client_secret or ""))
             return FakeCredential(ado)
 
         single = dataclasses.replace(
