@@ -419,6 +419,125 @@ async def test_an_app_uninstalled_without_a_webhook_is_found_and_marked(
     assert "uninstalled" in marked["unreachable_reason"]
 
 
+async def request_install(
+    t: Tenancy, admin: dict[str, str], account: str, requester: dict[str, Any]
+) -> httpx.Response:
+    """A member without owner rights on ``account``: GitHub only records a request and sends
+    the browser back with ``setup_action=request``, the state and a code, no installation."""
+    started = await t.client.post(
+        "/api/v1/github-app/install", json={"account": account}, headers=admin
+    )
+    github: FakeServer = t.app.state.test_github
+    return await t.client.post(
+        "/api/v1/github-app/requests",
+        json={"state": state_of(started.json()["install_url"]), "setup_action": "request",
+              "code": github.issue_code([], requester)},
+        headers=admin,
+    )  # fmt: skip
+
+
+def created(requester: dict[str, Any] | None, installation: int = ACME) -> dict[str, Any]:
+    """GitHub's ``installation`` ``created`` after an owner approved the request."""
+    return {
+        "action": "created",
+        "installation": {"id": installation, "account": {"login": "acme", "type": "Organization"}},
+        "repositories": [{"name": "shop", "full_name": "acme/shop", "private": True}],
+        "requester": requester,
+        "sender": {"login": "the-owner", "id": 9},
+    }
+
+
+async def test_a_requested_install_waits_for_the_owner_and_completes_on_the_webhook(
+    gh: Tenancy, github: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    t, seen = gh, Seen()
+    admin = await new_org(t, "admin@acme.example", "acme")
+    mona = {"id": 5001, "login": "mona"}
+
+    asked = seen.add(await request_install(t, admin, "acme", mona))
+    assert asked.status_code == 202, asked.text
+    request = asked.json()
+    assert (request["waiting"], request["account"], request["requester_login"]) == (
+        True, "acme", "mona"
+    )  # fmt: skip
+    assert "waiting for a GitHub organisation owner of acme to approve" in request["detail"]
+    assert (await t.client.get("/api/v1/github-app/installations", headers=admin)).json() == []
+
+    # Someone else's request being approved (another requester) does not connect it here.
+    other = seen.add(await deliver(t, "installation", created({"id": 777, "login": "eve"})))
+    assert "not connected" in other.json()["outcome"], other.text
+    no_requester = seen.add(await deliver(t, "installation", created(None)))
+    assert "not connected" in no_requester.json()["outcome"]
+    (still,) = (await t.client.get("/api/v1/github-app/requests", headers=admin)).json()
+    assert still["waiting"] is True and still["installation"] is None
+
+    # The owner approves mona's request: GitHub's webhook names her as the requester.
+    delivery = str(uuid.uuid4())
+    approved = seen.add(await deliver(t, "installation", created(mona), delivery=delivery))
+    assert approved.status_code == 200 and "approved" in approved.json()["outcome"], approved.text
+    (done,) = (await t.client.get("/api/v1/github-app/requests", headers=admin)).json()
+    assert done["waiting"] is False and done["installation"]["installation_id"] == ACME
+    assert done["installation"]["repositories"] == ["acme/shop"]
+    (installation,) = (await t.client.get("/api/v1/github-app/installations", headers=admin)).json()
+    assert installation["account_login"] == "acme"
+    replay = await deliver(t, "installation", created(mona), delivery=delivery)
+    assert "duplicate" in replay.json()["outcome"]
+
+    # And its repositories register in one step, read through the app.
+    registered = seen.add(
+        await t.client.post(
+            f"/api/v1/github-app/installations/{installation['id']}/repositories",
+            json={"repositories": [{"full_name": "acme/shop"}]},
+            headers=admin,
+        )
+    )
+    assert registered.status_code == 201, registered.text
+
+    output = "\n".join(seen.texts) + "\n" + caplog.text
+    assert github.user_tokens and not [s[:12] for s in github.user_tokens if s in output]
+    assert "ghu_" not in output and "ghs_" not in output and "eyJ" not in output
+
+
+async def test_a_requested_install_completes_when_the_admin_installs_again(
+    gh: Tenancy, github: FakeServer
+) -> None:
+    t = gh
+    admin = await new_org(t, "admin@acme.example", "acme")
+    asked = await request_install(t, admin, "acme", {"id": 5001, "login": "mona"})
+    assert asked.status_code == 202
+    # A request needs a state of this person, unused: a replayed one is refused.
+    again = await t.client.post(
+        "/api/v1/github-app/requests",
+        json={"state": "s" * 40, "code": github.issue_code([])},
+        headers=admin,
+    )
+    assert again.status_code == 422 and "unknown" in again.json()["detail"]
+    # Approved without the webhook reaching us; the admin presses Connect GitHub again.
+    assert (await install(t, admin, ACME, "acme")).status_code == 201
+    (done,) = (await t.client.get("/api/v1/github-app/requests", headers=admin)).json()
+    assert done["waiting"] is False and done["installation"]["installation_id"] == ACME
+
+
+async def test_an_approval_connects_only_the_organisation_whose_person_asked(
+    gh: Tenancy, github: FakeServer
+) -> None:
+    t = gh
+    intruder = await new_org(t, "owner@intruder.example", "intruder")
+    customer = await new_org(t, "admin@acme.example", "acme")
+    # The intruder asks for acme too, but as their own GitHub user; acme's member asks later.
+    for org, person in ((intruder, {"id": 666, "login": "mallory"}),
+                        (customer, {"id": 5001, "login": "mona"})):  # fmt: skip
+        assert (await request_install(t, org, "acme", person)).status_code == 202
+    approved = await deliver(t, "installation", created({"id": 5001, "login": "mona"}))
+    assert "approved" in approved.json()["outcome"]
+    connected = await t.client.get("/api/v1/github-app/installations", headers=customer)
+    assert len(connected.json()) == 1
+    assert (await t.client.get("/api/v1/github-app/installations", headers=intruder)).json() == []
+    (waiting,) = (await t.client.get("/api/v1/github-app/requests", headers=intruder)).json()
+    assert waiting["waiting"] is True
+
+
 async def test_no_github_app_configured_is_a_clear_409(tenancy: Tenancy) -> None:
     owner = await new_org(tenancy, "owner@plain.example", "plain")
     answer = await tenancy.client.post("/api/v1/github-app/install", json={}, headers=owner)
