@@ -171,6 +171,24 @@ async def _granted(session: SessionDep, found: list[dict[str, Any]]) -> list[Gra
     ]
 
 
+class GitHubAppStatus(BaseModel):
+    configured: bool = Field(description="This platform has a GitHub App to install.")
+    slug: str | None
+    web_url: str = Field(description="Where the app is installed (github.com or a GHES host).")
+
+
+@router.get("")
+async def app_status(platform: PlatformDep, actor: Viewer) -> GitHubAppStatus:
+    """Whether repositories can be connected through the platform's GitHub App."""
+    settings = platform.settings
+    configured = platform.access.github_app is not None and settings.github_app_slug is not None
+    return GitHubAppStatus(
+        configured=configured,
+        slug=settings.github_app_slug if configured else None,
+        web_url=settings.github_web_url,
+    )
+
+
 @router.post("/install", status_code=status.HTTP_201_CREATED)
 async def start_install(
     body: InstallStart, session: SessionDep, platform: PlatformDep, actor: Admin

@@ -68,6 +68,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/github-app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * App Status
+         * @description Whether repositories can be connected through the platform's GitHub App.
+         */
+        get: operations["app_status_api_v1_github_app_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/github-app/callback": {
         parameters: {
             query?: never;
@@ -954,6 +974,21 @@ export interface components {
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["ReportStatus"];
+        };
+        /** GitHubAppStatus */
+        GitHubAppStatus: {
+            /**
+             * Configured
+             * @description This platform has a GitHub App to install.
+             */
+            configured: boolean;
+            /** Slug */
+            slug: string | null;
+            /**
+             * Web Url
+             * @description Where the app is installed (github.com or a GHES host).
+             */
+            web_url: string;
         };
         /** GrantedRepository */
         GrantedRepository: {
@@ -1898,6 +1933,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthConfig"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    app_status_api_v1_github_app_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitHubAppStatus"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The request is not valid; `detail` and `errors` say why. */

@@ -542,6 +542,14 @@ async def test_no_github_app_configured_is_a_clear_409(tenancy: Tenancy) -> None
     owner = await new_org(tenancy, "owner@plain.example", "plain")
     answer = await tenancy.client.post("/api/v1/github-app/install", json={}, headers=owner)
     assert answer.status_code == 409 and "LOGDAWG_GITHUB_APP_ID" in answer.json()["detail"]
+    shown = await tenancy.client.get("/api/v1/github-app", headers=owner)
+    assert shown.json()["configured"] is False
+
+
+async def test_the_spa_learns_the_app_is_configured(gh: Tenancy) -> None:
+    owner = await new_org(gh, "owner@acme.example", "acme")
+    shown = (await gh.client.get("/api/v1/github-app", headers=owner)).json()
+    assert (shown["configured"], shown["slug"]) == (True, SLUG)
 
 
 # --- Azure DevOps without a PAT ----------------------------------------------------------------
