@@ -1,4 +1,4 @@
-import { useState, type SubmitEvent } from "react";
+import { useEffect, useRef, useState, type SubmitEvent } from "react";
 import type { Schemas } from "../../api/client";
 import { ErrorState, Loading } from "../../components/States";
 import { exact } from "../../lib/format";
@@ -25,6 +25,14 @@ export function ConnectGitHub({ opened }: { opened: string | null }) {
   const requests = useInstallRequests(configured);
   const start = useStartInstall();
   const [account, setAccount] = useState("");
+  const waitingCount = (requests.data ?? []).filter((r) => r.waiting).length;
+  const lastWaiting = useRef(waitingCount);
+  const refetchInstallations = installations.refetch;
+  useEffect(() => {
+    // A request stopped waiting: an owner approved it, and it became an installation.
+    if (waitingCount < lastWaiting.current) void refetchInstallations();
+    lastWaiting.current = waitingCount;
+  }, [waitingCount, refetchInstallations]);
 
   if (status.isPending) return null;
   if (status.isError) return <ErrorState error={status.error} />;
