@@ -148,7 +148,13 @@ describe("connecting GitHub with the app", () => {
     expect(Number(seen.issued)).toBeGreaterThan(0);
     // No installation token, app JWT or user token shows in the page.
     const html = await page.content();
-    for (const secret of seen.secrets as string[]) expect(html).not.toContain(secret);
+    const logged = platform.output.join("");
+    for (const secret of seen.secrets as string[]) {
+      expect(html).not.toContain(secret);
+      expect(logged).not.toContain(secret);
+    }
+    expect(logged).not.toContain(github.settings.LOGDAWG_GITHUB_APP_WEBHOOK_SECRET);
+    expect(logged).not.toContain(github.settings.LOGDAWG_GITHUB_APP_CLIENT_SECRET);
   });
 
   it("waits for an organisation owner when GitHub only records a request", async () => {

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,8 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from azure.core.credentials import AccessToken
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 from sqlalchemy import update
 
@@ -274,8 +277,34 @@ async def test_install_register_read_and_webhooks_leak_no_secret(
     check = seen.add(await t.client.post(f"/api/v1/repositories/{repo['id']}/test", headers=owner))
     assert check.json()["problem"] == "access_removed", check.text
 
-    # Nothing secret anywhere: not the key, an app JWT, an installation token, the secret.
+    # A customer's service principal certificate (and a refused one) is sealed, not echoed.
+    cert_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "reader")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(cert_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+        .sign(cert_key, hashes.SHA256())
+    )  # fmt: skip
+    cert_pem = pem(cert_key) + cert.public_bytes(serialization.Encoding.PEM).decode()
+    principal = {"tenant_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4())}
+    ado = {"provider": "azure_devops", "owner": "contoso", "project": "Shop", "name": "shop",
+           "auth": "azure_service_principal"}  # fmt: skip
+    for certificate, expected in ((pem(cert_key), 422), (cert_pem, 201)):
+        sent = seen.add(
+            await t.client.post(
+                "/api/v1/repositories",
+                json={**ado, "service_principal": {**principal, "certificate": certificate}},
+                headers=owner,
+            )
+        )
+        assert sent.status_code == expected, sent.text
+
+    # Nothing secret anywhere: not the key, an app JWT, an installation token, the secret,
+    # a certificate's private key.
     secrets = [
+        *[line for line in cert_pem.splitlines() if "-----" not in line and len(line) > 16],
         *pem(app_key).splitlines()[1:-1],
         *github.app_jwts,
         *github.issued,
