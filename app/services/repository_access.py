@@ -113,9 +113,11 @@ def service_principal_credential(fields: ServicePrincipalFields, **options: Any)
     return credential
 
 
-def check_certificate(pem: str, password: str | None) -> None:
+def check_certificate(pem: str, password: str | None) -> bool:
     """Refuse, with a reason a person can act on, a PEM that is not a private key and the
-    certificate it belongs to, or whose key cannot be opened. The PEM is never quoted."""
+    certificate it belongs to, or whose key cannot be opened. The PEM is never quoted.
+    Returns whether the key needs the password (a password given for an unencrypted key is
+    not needed, and not kept)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
@@ -133,18 +135,21 @@ def check_certificate(pem: str, password: str | None) -> None:
         raise BadCertificate(
             "holds no private key: give one PEM with the private key and the certificate"
         )
+    needs_password = password is not None
     try:
-        key = serialization.load_pem_private_key(
-            data, password.encode() if password is not None else None
-        )
-    except TypeError:
-        if password is None:
-            raise BadCertificate(
-                "the private key is encrypted: give its password in `certificate_password`"
-            ) from None
-        raise BadCertificate(
-            "the private key is not encrypted: leave out `certificate_password`"
-        ) from None
+        try:
+            key = serialization.load_pem_private_key(
+                data, password.encode() if password is not None else None
+            )
+        except TypeError:
+            if password is None:
+                raise BadCertificate(
+                    "the private key is encrypted: give its password in `certificate_password`"
+                ) from None
+            needs_password = False  # an unencrypted key: the password is not needed
+            key = serialization.load_pem_private_key(data, None)
+    except BadCertificate:
+        raise
     except ValueError:
         if password is not None:
             raise BadCertificate(
@@ -171,6 +176,7 @@ def check_certificate(pem: str, password: str | None) -> None:
             f"the certificate expired on {matching[0].not_valid_after_utc:%Y-%m-%d}: upload "
             "the new one"
         )
+    return needs_password
 
 
 @dataclass

@@ -1635,10 +1635,10 @@ export interface components {
              * Certificate
              * @description One PEM holding the private key and its certificate (the certificate uploaded to the app registration).
              */
-            certificate?: string | null;
+            certificate?: null | string;
             /**
              * Certificate Password
-             * @description The private key's password, when the key in `certificate` is encrypted.
+             * @description The private key's password, when the key in `certificate` is encrypted (ignored, and not kept, for an unencrypted key).
              */
             certificate_password?: string | null;
             /**
@@ -1653,7 +1653,14 @@ export interface components {
              * Format: uuid
              */
             tenant_id: string;
-        };
+        } & ({
+            certificate?: unknown;
+            certificate_password?: unknown;
+            client_secret: string;
+        } | {
+            certificate: string;
+            client_secret?: unknown;
+        });
         /** StatsOut */
         StatsOut: {
             /** Average Confidence */

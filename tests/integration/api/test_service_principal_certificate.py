@@ -78,6 +78,7 @@ class Setup:
     entra: FakeEntraTokens
     ado: FakeServer
     transports: list[LoopbackTransport]
+    unsealed: list[ServicePrincipalFields]
 
 
 @pytest.fixture
@@ -98,8 +99,10 @@ def fakes(tmp_path: Path) -> Iterator[tuple[FakeEntraTokens, FakeServer]]:
 async def setup(platform: Platform, fakes: tuple[FakeEntraTokens, FakeServer]) -> Any:
     entra, ado = fakes
     transports: list[LoopbackTransport] = []
+    unsealed: list[ServicePrincipalFields] = []
 
     def through_the_fake(fields: ServicePrincipalFields) -> Any:
+        unsealed.append(fields)
         transport = LoopbackTransport(entra.url)
         transports.append(transport)
         return service_principal_credential(fields, transport=transport)
@@ -109,7 +112,7 @@ async def setup(platform: Platform, fakes: tuple[FakeEntraTokens, FakeServer]) -
     )
     transport = httpx.ASGITransport(app=create_app(platform=single))
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-        yield Setup(client, entra, ado, transports)
+        yield Setup(client, entra, ado, transports, unsealed)
 
 
 def body(ado: FakeServer, **principal: str) -> dict[str, Any]:
@@ -155,6 +158,14 @@ async def test_a_certificate_signs_in_through_azure_identity(
     )
     assert read["ok"] is True, read
     assert s.entra.refused == [] and len(s.entra.assertions) == 2
+    assert s.unsealed[-1].certificate_password == PASSWORD
+
+    # A password given for an unencrypted key is not needed, and not kept.
+    read = await register_and_test(
+        s, {"client_id": client_id, "certificate": plain, "certificate_password": PASSWORD}
+    )
+    assert read["ok"] is True, read
+    assert s.unsealed[-1].certificate_password is None
 
     # Another key under the same certificate name: Entra ID refuses the assertion, and the
     # test of the connection says the credentials are refused.
@@ -163,6 +174,7 @@ async def test_a_certificate_signs_in_through_azure_identity(
     read = await register_and_test(s, {"client_id": client_id, "certificate": plain})
     assert read["ok"] is False and read["problem"] == "bad_credentials", read
     assert s.entra.refused == ["the assertion names another certificate"]
+    assert len(s.entra.assertions) == 4
 
     secrets_ = [*plain.splitlines()[1:-1], *encrypted.splitlines()[1:-1], PASSWORD]
     secrets_ = [line for line in secrets_ if "-----" not in line]
@@ -194,8 +206,6 @@ async def test_a_pem_that_cannot_sign_is_refused_at_registration(setup: Setup) -
         "is encrypted: give its password": {"certificate": key_pem(key, PASSWORD) + cert_pem(cert)},
         "cannot be opened": {"certificate": key_pem(key, PASSWORD) + cert_pem(cert),
                              "certificate_password": "wrong-password"},
-        "not encrypted: leave out": {"certificate": key_pem(key) + cert_pem(cert),
-                                     "certificate_password": PASSWORD},
         "does not belong to the certificate": {"certificate": key_pem(other) + cert_pem(cert)},
         "expired on": {"certificate": key_pem(key) + cert_pem(certificate(key, days=-2))},
         "one of the two": {"certificate": key_pem(key) + cert_pem(cert), "client_secret": "x"},
