@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -210,13 +210,17 @@ async def install_requests(session: AsyncSession) -> list[GitHubInstallState]:
 
 
 async def _complete_requests(session: AsyncSession, installation: GitHubInstallation) -> None:
-    """Close the organisation's open requests for the installation's account."""
+    """Close the organisation's open requests for the installation's account (and those that
+    named no account: the organisation has now connected what it asked for)."""
     await session.execute(
         update(GitHubInstallState)
         .where(
             GitHubInstallState.requested_at.is_not(None),
             GitHubInstallState.completed_at.is_(None),
-            func.lower(GitHubInstallState.account) == installation.account_login.lower(),
+            or_(
+                GitHubInstallState.account.is_(None),
+                func.lower(GitHubInstallState.account) == installation.account_login.lower(),
+            ),
         )
         .values(completed_at=datetime.now(UTC), installation_id=installation.id)
     )

@@ -542,10 +542,19 @@ async def test_a_requested_install_completes_when_the_admin_installs_again(
         headers=admin,
     )
     assert again.status_code == 422 and "unknown" in again.json()["detail"]
+    # A request through the API that named no account: only installing again can finish it.
+    started = await t.client.post("/api/v1/github-app/install", json={}, headers=admin)
+    unnamed = await t.client.post(
+        "/api/v1/github-app/requests",
+        json={"state": state_of(started.json()["install_url"]), "code": github.issue_code([])},
+        headers=admin,
+    )
+    assert unnamed.status_code == 202 and "press Connect GitHub again" in unnamed.json()["detail"]
     # Approved without the webhook reaching us; the admin presses Connect GitHub again.
     assert (await install(t, admin, ACME, "acme")).status_code == 201
-    (done,) = (await t.client.get("/api/v1/github-app/requests", headers=admin)).json()
-    assert done["waiting"] is False and done["installation"]["installation_id"] == ACME
+    requests = (await t.client.get("/api/v1/github-app/requests", headers=admin)).json()
+    assert [r["waiting"] for r in requests] == [False, False]
+    assert {r["installation"]["installation_id"] for r in requests} == {ACME}
 
 
 async def test_an_approval_connects_only_the_organisation_whose_person_asked(
