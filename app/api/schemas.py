@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from app.db.models import Provider, ReportStatus
+from app.services.repository_access import BadCertificate, check_certificate
 
 
 def _text_or_object(value: Any) -> str | dict[str, Any]:
@@ -229,15 +230,90 @@ _PROVIDER_RULES: list[Any] = [
 ]
 
 
-class ServicePrincipal(BaseModel):
-    """A customer's Entra ID service principal with Reader access to the Azure DevOps project.
-    The secret is write-only and sealed at rest."""
+# A PEM with a private key and the X.509 certificate it belongs to (checked at registration).
+PEM_FORMAT = "pem-private-key-and-certificate"
 
-    model_config = ConfigDict(extra="forbid")
+
+class ServicePrincipal(BaseModel):
+    """A customer's Entra ID service principal with Reader access to the Azure DevOps project,
+    authenticating with a client secret or a certificate (one of them). Both are write-only
+    and sealed at rest."""
+
+    # Exactly one of the two; a password given for an unencrypted key is not needed, not kept.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            # "not a string" rather than "null": the same here (both fields are nullable
+            # strings), and the SPA's typed client keeps one shape for both branches.
+            "oneOf": [
+                {
+                    "required": ["client_secret"],
+                    "properties": {
+                        "client_secret": {"type": "string"},
+                        "certificate": {"not": {"type": "string"}},
+                        "certificate_password": {"not": {"type": "string"}},
+                    },
+                },
+                {
+                    "required": ["certificate"],
+                    "properties": {
+                        "certificate": {"type": "string"},
+                        "client_secret": {"not": {"type": "string"}},
+                    },
+                },
+            ]
+        },
+    )
 
     tenant_id: uuid.UUID
     client_id: uuid.UUID
-    client_secret: SecretStr = Field(min_length=1, max_length=1024)
+    client_secret: SecretStr | None = Field(default=None, min_length=1, max_length=1024)
+    certificate: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=65_536,
+        description="One PEM holding the private key and its certificate (the certificate "
+        "uploaded to the app registration).",
+        json_schema_extra={
+            "anyOf": [
+                {"type": "null"},
+                {
+                    "type": "string",
+                    "format": PEM_FORMAT,
+                    "minLength": 1,
+                    "maxLength": 65_536,
+                    "writeOnly": True,
+                },
+            ]
+        },
+    )
+    certificate_password: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="The private key's password, when the key in `certificate` is encrypted "
+        "(ignored, and not kept, for an unencrypted key).",
+    )
+
+    @model_validator(mode="after")
+    def _secret_or_certificate(self) -> ServicePrincipal:
+        if (self.client_secret is None) == (self.certificate is None):
+            raise ValueError("give `client_secret` or `certificate` (a PEM), one of the two")
+        if self.certificate is None:
+            if self.certificate_password is not None:
+                raise ValueError("`certificate_password` goes with `certificate` only")
+            return self
+        password = self.certificate_password
+        try:
+            needed = check_certificate(
+                self.certificate.get_secret_value(),
+                password.get_secret_value() if password is not None else None,
+            )
+        except BadCertificate as exc:
+            raise ValueError(f"`certificate` {exc}") from None
+        if not needed:
+            self.certificate_password = None
+        return self
 
 
 class RepositoryCreate(BaseModel):

@@ -234,6 +234,15 @@ class GitHubInstallState(Base):
     created_at: Mapped[datetime] = _now()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An install GitHub only *requested* (an organisation owner must approve it): when, by
+    # which GitHub user (when the platform verifies people), and the installation it became.
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requester_id: Mapped[int | None] = mapped_column(BigInteger)
+    requester_login: Mapped[str | None] = mapped_column(String(100))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    installation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("github_installations.id", ondelete="SET NULL")
+    )
 
 
 class GitHubWebhookDelivery(Base):

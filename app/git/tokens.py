@@ -235,10 +235,9 @@ class GitHubApp:
     def verifies_users(self) -> bool:
         return bool(self._client_id and self._client_secret)
 
-    async def person_can_see(self, code: str, installation_id: int) -> bool:
-        """Whether the GitHub user who authorised ``code`` (sent with the install's redirect
-        when the app requests user authorisation) can access the installation. Their token
-        is used for this one question and then forgotten."""
+    async def _user_token(self, code: str) -> str | None:
+        """The authorisation ``code`` (one-time) exchanged for the GitHub user's token; None
+        when GitHub refuses it."""
         try:
             async with httpx.AsyncClient(
                 transport=self._transport, timeout=self._timeout_s, follow_redirects=False
@@ -260,7 +259,29 @@ class GitHubApp:
             user_token = exchanged.json().get("access_token") if exchanged.is_success else None
         except ValueError:
             user_token = None
-        if not isinstance(user_token, str) or not user_token:
+        return user_token if isinstance(user_token, str) and user_token else None
+
+    async def who(self, code: str) -> tuple[int, str] | None:
+        """The id and login of the GitHub user who authorised ``code`` (``GET /user``); their
+        token is used for this one question and then forgotten."""
+        user_token = await self._user_token(code)
+        if user_token is None:
+            return None
+        response = await self._call("GET", "/user", bearer=user_token)
+        try:
+            found = response.json() if response.status_code == 200 else None
+        except ValueError:
+            found = None
+        if not isinstance(found, dict) or not isinstance(found.get("id"), int):
+            return None
+        return int(found["id"]), str(found.get("login") or "")[:100]
+
+    async def person_can_see(self, code: str, installation_id: int) -> bool:
+        """Whether the GitHub user who authorised ``code`` (sent with the install's redirect
+        when the app requests user authorisation) can access the installation. Their token
+        is used for this one question and then forgotten."""
+        user_token = await self._user_token(code)
+        if user_token is None:
             return False
         page = 1
         while page <= 10:

@@ -6,6 +6,13 @@ person, kept as its SHA-256 with an expiry), GitHub sends the browser back with
 ``installation_id`` and the ``state``, and the callback checks both before it stores the
 installation: the state is unused, unexpired and this person's in this organisation, and the
 installation belongs to the GitHub account the admin named when starting.
+
+An organisation member who may not install apps on the GitHub organisation can only request
+the install; GitHub sends the browser back with ``setup_action=request`` and no installation.
+The spent state then stays as the request (``requested_at``, and the requesting GitHub user
+when the platform verifies people), completed when the ``installation`` ``created`` webhook of
+the owner's approval arrives for that account (and requester), or when the admin installs
+again once it is approved.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -168,7 +175,103 @@ async def complete_install(
             f"the GitHub App installation {installation_id} is connected to another organisation"
         ) from exc
     await _reachable_again(session, existing)
+    await _complete_requests(session, existing)
     return existing, granted
+
+
+async def record_request(
+    session: AsyncSession, app: GitHubApp, *, started: GitHubInstallState, code: str | None
+) -> GitHubInstallState:
+    """GitHub only recorded a request for an organisation owner to approve: keep the spent
+    state as that request, with the GitHub user who asked when the app verifies people."""
+    if app.verifies_users and code:
+        who = await app.who(code)
+        if who is None:
+            raise InstallRefused(
+                "GitHub did not accept the authorisation code sent with the request: start the "
+                "install again"
+            )
+        started.requester_id, started.requester_login = who
+    started.requested_at = datetime.now(UTC)
+    await session.flush()
+    return started
+
+
+async def install_requests(session: AsyncSession) -> list[GitHubInstallState]:
+    """The organisation's install requests of the last 30 days, newest first."""
+    since = datetime.now(UTC) - timedelta(days=30)
+    rows = await session.scalars(
+        select(GitHubInstallState)
+        .where(GitHubInstallState.requested_at > since)
+        .order_by(GitHubInstallState.requested_at.desc())
+        .limit(50)
+    )
+    return list(rows.all())
+
+
+async def _complete_requests(session: AsyncSession, installation: GitHubInstallation) -> None:
+    """Close the organisation's open requests for the installation's account (and those that
+    named no account: the organisation has now connected what it asked for)."""
+    await session.execute(
+        update(GitHubInstallState)
+        .where(
+            GitHubInstallState.requested_at.is_not(None),
+            GitHubInstallState.completed_at.is_(None),
+            or_(
+                GitHubInstallState.account.is_(None),
+                func.lower(GitHubInstallState.account) == installation.account_login.lower(),
+            ),
+        )
+        .values(completed_at=datetime.now(UTC), installation_id=installation.id)
+    )
+
+
+async def _approved(
+    session: AsyncSession, payload: dict[str, Any], installation_id: int, app: GitHubApp | None
+) -> str:
+    """An ``installation`` ``created`` for an installation no organisation has: the approval
+    of an open request, when one names this account (and this requester, when the platform
+    verifies people: the webhook names who asked)."""
+    account = (payload.get("installation") or {}).get("account") or {}
+    login = account.get("login")
+    if not isinstance(login, str) or not login:
+        return "ignored: installation without an account"
+    requester = payload.get("requester")
+    requester_id = requester.get("id") if isinstance(requester, dict) else None
+    verifies = app is not None and app.verifies_users
+    if verifies and not isinstance(requester_id, int):
+        return "ignored: installation not connected to an organisation"
+    match = requester_id if verifies else None
+    org_id = await session.scalar(
+        select(func.logdawg_github_install_request_org(login[:200], match))
+    )
+    if org_id is None:
+        return "ignored: installation not connected to an organisation"
+    await act_in_org(session, org_id)
+    request = await session.scalar(
+        select(GitHubInstallState)
+        .where(
+            GitHubInstallState.requested_at.is_not(None),
+            GitHubInstallState.completed_at.is_(None),
+            func.lower(GitHubInstallState.account) == login.lower(),
+        )
+        .where(GitHubInstallState.requester_id == match if match is not None else true())
+        .order_by(GitHubInstallState.requested_at.desc())
+        .limit(1)
+    )
+    repositories = payload.get("repositories")
+    installation = GitHubInstallation(
+        org_id=org_id,
+        installation_id=installation_id,
+        account_login=login[:200],
+        account_type=str(account.get("type") or "")[:40],
+        repositories=_full_names(repositories if isinstance(repositories, list) else []),
+        added_by=request.user_id if request is not None else None,
+    )
+    session.add(installation)
+    await session.flush()
+    await _complete_requests(session, installation)
+    return "created: the requested install was approved and is connected"
 
 
 async def installations(session: AsyncSession) -> list[GitHubInstallation]:
@@ -293,6 +396,8 @@ async def apply_event(
         return "ignored: no installation"
     org_id = await session.scalar(select(func.logdawg_github_installation_org(raw_id)))
     if org_id is None:
+        if event == "installation" and payload.get("action") == "created":
+            return await _approved(session, payload, raw_id, app)
         return "ignored: installation not connected to an organisation"
     await act_in_org(session, org_id)
     installation = await session.scalar(

@@ -12,6 +12,9 @@ const OverviewPage = lazy(() => import("./features/overview"));
 const ReportPage = lazy(() => import("./features/report"));
 const SubmitPage = lazy(() => import("./features/submit"));
 const RepositoriesPage = lazy(() => import("./features/repositories"));
+const GitHubInstalledPage = lazy(() =>
+  import("./features/repositories").then((m) => ({ default: m.GitHubInstalledPage })),
+);
 const ApiKeysPage = lazy(() => import("./features/apikeys"));
 const MembersPage = lazy(() => import("./features/members"));
 
@@ -28,6 +31,8 @@ const router = createBrowserRouter([
       { path: "reports/:id", element: page(<ReportPage />) },
       { path: "submit", element: page(<SubmitPage />) },
       { path: "repositories", element: page(<RepositoriesPage />) },
+      // The GitHub App's Callback URL: GitHub sends the browser here after its install page.
+      { path: "github/installed", element: page(<GitHubInstalledPage />) },
       { path: "api-keys", element: page(<ApiKeysPage />) },
       { path: "members", element: page(<MembersPage />) },
       // The sign-in layer answers an invitation link before the pages render; then home.

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from tests.fakes.http import serve_http
 
@@ -143,6 +143,81 @@ class FakeServer:
     client_secret: str | None = None
     oauth_codes: dict[str, list[int]] = field(default_factory=dict)
     user_tokens: dict[str, list[int]] = field(default_factory=dict)
+    # Who each code's (then token's) GitHub user is, for ``GET /user``.
+    oauth_users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    token_users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # GitHub's install page (``/apps/{slug}/installations/new``), as a browser meets it: the
+    # app's slug, its registered callback URL and webhook (URL, secret), the installation an
+    # install there becomes, the person clicking (``owner`` installs, ``member`` can only
+    # request), and the requests waiting for an owner (account -> requesting user).
+    slug: str | None = None
+    callback_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    install_target: int | None = None
+    install_as: str = "owner"
+    person: dict[str, Any] = field(default_factory=lambda: {"id": 5001, "login": "mona"})
+    install_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhooks_sent: list[tuple[str, int]] = field(default_factory=list)
+
+    def issue_code(self, visible: list[int], user: dict[str, Any] | None = None) -> str:
+        code = secrets.token_hex(10)
+        self.oauth_codes[code] = visible
+        self.oauth_users[code] = user or self.person
+        return code
+
+    def send_webhook(self, event: str, payload: dict[str, Any]) -> int:
+        """Deliver a webhook as GitHub does: JSON, signed with the app's webhook secret."""
+        import hmac
+        import urllib.error
+        import urllib.request
+
+        assert self.webhook_url and self.webhook_secret, "the app's webhook is not configured"
+        body = json.dumps(payload).encode()
+        signature = hmac.new(self.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(  # noqa: S310 - the platform on 127.0.0.1
+            self.webhook_url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-GitHub-Event": event,
+                "X-GitHub-Delivery": secrets.token_hex(16),
+                "X-Hub-Signature-256": f"sha256={signature}",
+                "User-Agent": "GitHub-Hookshot/fake",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+                status = int(answer.status)
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        self.webhooks_sent.append((event, status))
+        return status
+
+    def approve(self, account: str) -> int:
+        """An organisation owner approves the request for ``account``: the installation
+        exists from now on, and GitHub sends ``installation`` ``created`` naming the
+        requester. Returns the webhook's answer status."""
+        requester = self.install_requests.pop(account)
+        installation_id = self.install_target
+        assert installation_id is not None and installation_id in self.installations
+        installation = self.installations[installation_id]
+        return self.send_webhook(
+            "installation",
+            {
+                "action": "created",
+                "installation": {"id": installation_id, "account": installation["account"],
+                                 "app_id": self.app_id, "target_type": "Organization"},
+                "repositories": [
+                    {"name": n, "full_name": f"{installation['account']['login']}/{n}",
+                     "private": True}
+                    for n in installation["repositories"]
+                ],
+                "requester": requester,
+                "sender": {"login": "the-owner", "id": 9},
+            },
+        )  # fmt: skip
 
     def sent(self, conditional: bool | None = None) -> int:
         return sum(1 for r in self.requests if conditional is None or r.conditional == conditional)
@@ -232,6 +307,11 @@ def _raw(
 NOT_FOUND = _json({"message": "Not Found"}, 404, etag=False)
 
 
+def _page(title: str, body: str) -> tuple[int, dict[str, str], bytes]:
+    html = f"<!doctype html><html lang=en><title>{title}</title><main>{body}</main></html>"
+    return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode()
+
+
 class GitHubHandler(_Handler):
     """``/repos/{owner}/{repo}/...`` of https://docs.github.com/rest (2022-11-28)."""
 
@@ -246,7 +326,9 @@ class GitHubHandler(_Handler):
             return bearer is not None and self._app_jwt_ok(bearer)
         if self.path.startswith("/login/oauth/"):
             return True  # the client authenticates in the body
-        if self.path.startswith("/user/"):
+        if self.path.startswith(("/apps/", "/_owner/")):
+            return True  # pages a person's browser opens
+        if self.path == "/user" or self.path.startswith("/user/"):
             return bearer is not None and bearer in fake.user_tokens
         if bearer is not None and bearer in fake.issued:
             installation_id, repos, expires = fake.issued[bearer]
@@ -304,6 +386,7 @@ class GitHubHandler(_Handler):
             return _json({"error": "bad_verification_code"}, etag=False)
         token = f"ghu_{secrets.token_hex(18)}"
         fake.user_tokens[token] = visible
+        fake.token_users[token] = fake.oauth_users.pop(form.get("code", ""), fake.person)
         return _json({"access_token": token, "token_type": "bearer", "scope": ""}, etag=False)
 
     def _app(self, method: str, path: str, query: dict[str, str], payload: Any) -> Any:
@@ -374,6 +457,16 @@ class GitHubHandler(_Handler):
             return self._graphql(payload)
         if path == "/login/oauth/access_token" and method == "POST":
             return self._oauth(payload or {})
+        if path == "/user":
+            bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            return _json(self.fake.token_users.get(bearer, self.fake.person), etag=False)
+        if path.startswith("/apps/"):
+            return self._install_page(method, path, query, payload or {})
+        if m := re.fullmatch(r"/_owner/approve/([A-Za-z0-9-]+)", path):
+            if m.group(1) not in self.fake.install_requests:
+                return _json({"message": "no request for this account"}, 404, False)
+            status = self.fake.approve(m.group(1))
+            return _page("Approved", f"<p>Approved; the webhook was answered {status}.</p>")
         if path == "/user/installations":
             bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
             visible = self.fake.user_tokens[bearer]
@@ -430,6 +523,41 @@ class GitHubHandler(_Handler):
                 )
             return _raw(content)
         return NOT_FOUND
+
+    def _install_page(
+        self, method: str, path: str, query: dict[str, str], form: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """``/apps/{slug}/installations/new?state=…``: GitHub's install page. An owner installs
+        (the browser goes to the callback URL with ``installation_id``, ``setup_action=install``,
+        the ``state`` and an authorisation ``code``); a member may only request it
+        (``setup_action=request``, no installation id)."""
+        fake = self.fake
+        if path != f"/apps/{fake.slug}/installations/new" or fake.install_target is None:
+            return NOT_FOUND
+        installation = fake.installations[fake.install_target]
+        account = installation["account"]["login"]
+        if method == "GET":
+            state = query.get("state", "")
+            verb = "Install" if fake.install_as == "owner" else "Request"
+            body = (
+                f"<h1>{verb} {fake.slug}</h1><p>on <strong>{account}</strong>, "
+                f"repositories: {', '.join(installation['repositories'])}</p>"
+                f'<form method="post"><input type="hidden" name="state" value="{state}">'
+                f'<button type="submit">{verb}</button></form>'
+            )
+            return _page(f"{verb} {fake.slug}", body)
+        if method != "POST" or not fake.callback_url:
+            return NOT_FOUND
+        state = form.get("state", "")
+        if fake.install_as == "owner":
+            code = fake.issue_code([fake.install_target])
+            params = {"installation_id": str(fake.install_target), "setup_action": "install"}
+        else:
+            code = fake.issue_code([])
+            fake.install_requests[account] = dict(fake.person)
+            params = {"setup_action": "request"}
+        target = f"{fake.callback_url}?{urlencode({**params, 'state': state, 'code': code})}"
+        return 302, {"Location": target}, b""
 
     def _graphql(self, payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         """The ``repository.object(expression).blame(path).ranges`` query of GitHub's GraphQL

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.api.deps import Admin, PlatformDep, SessionDep, Viewer
 from app.api.routes.repositories import _out
 from app.api.schemas import RepositoryOut
-from app.db.models import GitHubInstallation, Provider, Repository
+from app.db.models import GitHubInstallation, GitHubInstallState, Provider, Repository
 from app.git.tokens import GitHubApp, InstallationGone
 from app.git.types import GitProviderError
 from app.services import github_app
@@ -58,6 +58,22 @@ class InstallCallback(BaseModel):
     )
 
 
+class InstallRequested(BaseModel):
+    """GitHub's redirect after ``setup_action=request``: no installation yet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: str = Field(min_length=16, max_length=200)
+    setup_action: Literal["request"] = "request"
+    code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The authorisation code, when GitHub sent one: names the GitHub user who "
+        "asked, whom the approval's webhook must name too.",
+    )
+
+
 class GrantedRepository(BaseModel):
     full_name: str
     default_branch: str
@@ -73,6 +89,21 @@ class InstallationOut(BaseModel):
     uninstalled: bool
     repositories: list[str]
     created_at: datetime
+
+
+class InstallRequestOut(BaseModel):
+    id: uuid.UUID
+    account: str | None = Field(description="The GitHub account the app was requested on.")
+    requester_login: str | None = Field(description="The GitHub user who asked, when known.")
+    requested_at: datetime
+    waiting: bool = Field(
+        description="Still waiting for a GitHub organisation owner to approve the request."
+    )
+    completed_at: datetime | None
+    installation: InstallationOut | None = Field(
+        description="The installation the approved request became."
+    )
+    detail: str
 
 
 class InstallationDetail(InstallationOut):
@@ -140,6 +171,24 @@ async def _granted(session: SessionDep, found: list[dict[str, Any]]) -> list[Gra
     ]
 
 
+class GitHubAppStatus(BaseModel):
+    configured: bool = Field(description="This platform has a GitHub App to install.")
+    slug: str | None
+    web_url: str = Field(description="Where the app is installed (github.com or a GHES host).")
+
+
+@router.get("")
+async def app_status(platform: PlatformDep, actor: Viewer) -> GitHubAppStatus:
+    """Whether repositories can be connected through the platform's GitHub App."""
+    settings = platform.settings
+    configured = platform.access.github_app is not None and settings.github_app_slug is not None
+    return GitHubAppStatus(
+        configured=configured,
+        slug=settings.github_app_slug if configured else None,
+        web_url=settings.github_web_url,
+    )
+
+
 @router.post("/install", status_code=status.HTTP_201_CREATED)
 async def start_install(
     body: InstallStart, session: SessionDep, platform: PlatformDep, actor: Admin
@@ -186,6 +235,81 @@ async def complete_install(
     return InstallationDetail(
         **_installation_out(row).model_dump(), granted=await _granted(session, found)
     )
+
+
+async def _request_out(
+    session: SessionDep, row: GitHubInstallState, *, verifies_users: bool
+) -> InstallRequestOut:
+    installation = (
+        await session.get(GitHubInstallation, row.installation_id)
+        if row.installation_id is not None
+        else None
+    )
+    account = row.account or "the GitHub organisation"
+    by_webhook = row.account is not None and (row.requester_id is not None or not verifies_users)
+    if row.completed_at is not None:
+        detail = f"Approved: the app is installed on {account}; register its repositories."
+    elif by_webhook:
+        detail = (
+            f"Requested — waiting for a GitHub organisation owner of {account} to approve. "
+            "It completes by itself when GitHub tells the platform; or press Connect GitHub "
+            "again once it is approved."
+        )
+    else:
+        detail = (
+            f"Requested — waiting for a GitHub organisation owner of {account} to approve. "
+            "Once they have, press Connect GitHub again to finish."
+        )
+    return InstallRequestOut(
+        id=row.id,
+        account=row.account,
+        requester_login=row.requester_login,
+        requested_at=row.requested_at or row.created_at,
+        waiting=row.completed_at is None,
+        completed_at=row.completed_at,
+        installation=_installation_out(installation) if installation is not None else None,
+        detail=detail,
+    )
+
+
+@router.post("/requests", status_code=status.HTTP_202_ACCEPTED)
+async def install_requested(
+    body: InstallRequested, session: SessionDep, platform: PlatformDep, actor: Admin
+) -> InstallRequestOut:
+    """GitHub sent the browser back with ``setup_action=request``: you may not install apps
+    on that GitHub organisation, so GitHub asked its owners to approve. The install is kept
+    as a request and completes when the approval's ``installation`` webhook arrives (or when
+    you install again after the approval)."""
+    app = _app(platform)
+    try:
+        started = await github_app.spend_state(session, body.state, actor.user_id)
+    except github_app.InstallRefused as exc:
+        await session.commit()
+        raise HTTPException(422, str(exc)) from None
+    try:
+        row = await github_app.record_request(session, app, started=started, code=body.code)
+    except github_app.InstallRefused as exc:
+        await session.commit()
+        raise HTTPException(422, str(exc)) from None
+    except GitProviderError as exc:
+        await session.commit()
+        _provider_failed(exc)
+    await session.commit()
+    await session.refresh(row)
+    return await _request_out(session, row, verifies_users=app.verifies_users)
+
+
+@router.get("/requests")
+async def list_requests(
+    session: SessionDep, platform: PlatformDep, actor: Viewer
+) -> list[InstallRequestOut]:
+    """Install requests of the last 30 days, newest first: waiting, or what they became."""
+    app = platform.access.github_app
+    verifies = app is not None and app.verifies_users
+    return [
+        await _request_out(session, r, verifies_users=verifies)
+        for r in await github_app.install_requests(session)
+    ]
 
 
 @router.get("/installations")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import SecretStr
 
 from app.api.deps import Admin, PlatformDep, SessionDep, Viewer
 from app.api.schemas import RepositoryCreate, RepositoryOut, TokenUpdate
@@ -10,7 +11,7 @@ from app.db.models import Provider, Repository
 from app.git.safety import check_base_url
 from app.git.types import Refused
 from app.services import repositories
-from app.services.repository_access import service_principal_secret
+from app.services.repository_access import ServicePrincipalFields
 
 router = APIRouter(prefix="/api/v1/repositories", tags=["repositories"])
 
@@ -43,9 +44,17 @@ def _secret_of(body: RepositoryCreate) -> str | None:
     """What is sealed: the pasted token, or the service principal's fields."""
     if body.service_principal is not None:
         sp = body.service_principal
-        return service_principal_secret(
-            str(sp.tenant_id), str(sp.client_id), sp.client_secret.get_secret_value()
-        )
+
+        def clear(value: SecretStr | None) -> str | None:
+            return value.get_secret_value() if value is not None else None
+
+        return ServicePrincipalFields(
+            tenant_id=str(sp.tenant_id),
+            client_id=str(sp.client_id),
+            client_secret=clear(sp.client_secret),
+            certificate=clear(sp.certificate),
+            certificate_password=clear(sp.certificate_password),
+        ).sealed()
     return body.token.get_secret_value() if body.token else None
 
 

@@ -68,6 +68,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/github-app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * App Status
+         * @description Whether repositories can be connected through the platform's GitHub App.
+         */
+        get: operations["app_status_api_v1_github_app_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/github-app/callback": {
         parameters: {
             query?: never;
@@ -147,6 +167,33 @@ export interface paths {
          *     registered with a token moves to the app, and its token is destroyed).
          */
         post: operations["register_granted_api_v1_github_app_installations__installation_uuid__repositories_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/github-app/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Requests
+         * @description Install requests of the last 30 days, newest first: waiting, or what they became.
+         */
+        get: operations["list_requests_api_v1_github_app_requests_get"];
+        put?: never;
+        /**
+         * Install Requested
+         * @description GitHub sent the browser back with ``setup_action=request``: you may not install apps
+         *     on that GitHub organisation, so GitHub asked its owners to approve. The install is kept
+         *     as a request and completes when the approval's ``installation`` webhook arrives (or when
+         *     you install again after the approval).
+         */
+        post: operations["install_requested_api_v1_github_app_requests_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -928,6 +975,21 @@ export interface components {
             started_at: string | null;
             status: components["schemas"]["ReportStatus"];
         };
+        /** GitHubAppStatus */
+        GitHubAppStatus: {
+            /**
+             * Configured
+             * @description This platform has a GitHub App to install.
+             */
+            configured: boolean;
+            /** Slug */
+            slug: string | null;
+            /**
+             * Web Url
+             * @description Where the app is installed (github.com or a GHES host).
+             */
+            web_url: string;
+        };
         /** GrantedRepository */
         GrantedRepository: {
             /** Default Branch */
@@ -976,6 +1038,59 @@ export interface components {
             installation_id: number;
             /** Setup Action */
             setup_action?: string | null;
+            /** State */
+            state: string;
+        };
+        /** InstallRequestOut */
+        InstallRequestOut: {
+            /**
+             * Account
+             * @description The GitHub account the app was requested on.
+             */
+            account: string | null;
+            /** Completed At */
+            completed_at: string | null;
+            /** Detail */
+            detail: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** @description The installation the approved request became. */
+            installation: components["schemas"]["InstallationOut"] | null;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /**
+             * Requester Login
+             * @description The GitHub user who asked, when known.
+             */
+            requester_login: string | null;
+            /**
+             * Waiting
+             * @description Still waiting for a GitHub organisation owner to approve the request.
+             */
+            waiting: boolean;
+        };
+        /**
+         * InstallRequested
+         * @description GitHub's redirect after ``setup_action=request``: no installation yet.
+         */
+        InstallRequested: {
+            /**
+             * Code
+             * @description The authorisation code, when GitHub sent one: names the GitHub user who asked, whom the approval's webhook must name too.
+             */
+            code?: string | null;
+            /**
+             * Setup Action
+             * @default request
+             * @constant
+             */
+            setup_action?: "request";
             /** State */
             state: string;
         };
@@ -1511,26 +1626,41 @@ export interface components {
         Scope: "ingest" | "read";
         /**
          * ServicePrincipal
-         * @description A customer's Entra ID service principal with Reader access to the Azure DevOps project.
-         *     The secret is write-only and sealed at rest.
+         * @description A customer's Entra ID service principal with Reader access to the Azure DevOps project,
+         *     authenticating with a client secret or a certificate (one of them). Both are write-only
+         *     and sealed at rest.
          */
         ServicePrincipal: {
+            /**
+             * Certificate
+             * @description One PEM holding the private key and its certificate (the certificate uploaded to the app registration).
+             */
+            certificate?: null | string;
+            /**
+             * Certificate Password
+             * @description The private key's password, when the key in `certificate` is encrypted (ignored, and not kept, for an unencrypted key).
+             */
+            certificate_password?: string | null;
             /**
              * Client Id
              * Format: uuid
              */
             client_id: string;
-            /**
-             * Client Secret
-             * Format: password
-             */
-            client_secret: string;
+            /** Client Secret */
+            client_secret?: string | null;
             /**
              * Tenant Id
              * Format: uuid
              */
             tenant_id: string;
-        };
+        } & ({
+            certificate?: unknown;
+            certificate_password?: unknown;
+            client_secret: string;
+        } | {
+            certificate: string;
+            client_secret?: unknown;
+        });
         /** StatsOut */
         StatsOut: {
             /** Average Confidence */
@@ -1810,6 +1940,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthConfig"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    app_status_api_v1_github_app_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitHubAppStatus"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The request is not valid; `detail` and `errors` say why. */
@@ -2165,6 +2353,144 @@ export interface operations {
             };
             /** @description No such resource in this organisation. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A concurrent change of the same resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_requests_api_v1_github_app_requests_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallRequestOut"][];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    install_requested_api_v1_github_app_requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstallRequested"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallRequestOut"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

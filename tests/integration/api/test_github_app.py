@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,8 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from azure.core.credentials import AccessToken
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 from sqlalchemy import update
 
@@ -31,7 +34,7 @@ from app.db.models import GitHubInstallState
 from app.db.session import tenant_session
 from app.git.tokens import GitHubApp
 from app.main import create_app
-from app.services.repository_access import RepositoryAccess
+from app.services.repository_access import RepositoryAccess, ServicePrincipalFields
 from tests.fakes.git_servers import AzureDevOpsHandler, FakeServer, GitHubHandler, serve
 from tests.fakes.sample_repo import build_sample_repo
 from tests.integration.conftest import Tenancy, multi_tenant_platform
@@ -274,8 +277,34 @@ async def test_install_register_read_and_webhooks_leak_no_secret(
     check = seen.add(await t.client.post(f"/api/v1/repositories/{repo['id']}/test", headers=owner))
     assert check.json()["problem"] == "access_removed", check.text
 
-    # Nothing secret anywhere: not the key, an app JWT, an installation token, the secret.
+    # A customer's service principal certificate (and a refused one) is sealed, not echoed.
+    cert_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "reader")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(cert_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+        .sign(cert_key, hashes.SHA256())
+    )  # fmt: skip
+    cert_pem = pem(cert_key) + cert.public_bytes(serialization.Encoding.PEM).decode()
+    principal = {"tenant_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4())}
+    ado = {"provider": "azure_devops", "owner": "contoso", "project": "Shop", "name": "shop",
+           "auth": "azure_service_principal"}  # fmt: skip
+    for certificate, expected in ((pem(cert_key), 422), (cert_pem, 201)):
+        sent = seen.add(
+            await t.client.post(
+                "/api/v1/repositories",
+                json={**ado, "service_principal": {**principal, "certificate": certificate}},
+                headers=owner,
+            )
+        )
+        assert sent.status_code == expected, sent.text
+
+    # Nothing secret anywhere: not the key, an app JWT, an installation token, the secret,
+    # a certificate's private key.
     secrets = [
+        *[line for line in cert_pem.splitlines() if "-----" not in line and len(line) > 16],
         *pem(app_key).splitlines()[1:-1],
         *github.app_jwts,
         *github.issued,
@@ -419,10 +448,146 @@ async def test_an_app_uninstalled_without_a_webhook_is_found_and_marked(
     assert "uninstalled" in marked["unreachable_reason"]
 
 
+async def request_install(
+    t: Tenancy, admin: dict[str, str], account: str, requester: dict[str, Any]
+) -> httpx.Response:
+    """A member without owner rights on ``account``: GitHub only records a request and sends
+    the browser back with ``setup_action=request``, the state and a code, no installation."""
+    started = await t.client.post(
+        "/api/v1/github-app/install", json={"account": account}, headers=admin
+    )
+    github: FakeServer = t.app.state.test_github
+    return await t.client.post(
+        "/api/v1/github-app/requests",
+        json={"state": state_of(started.json()["install_url"]), "setup_action": "request",
+              "code": github.issue_code([], requester)},
+        headers=admin,
+    )  # fmt: skip
+
+
+def created(requester: dict[str, Any] | None, installation: int = ACME) -> dict[str, Any]:
+    """GitHub's ``installation`` ``created`` after an owner approved the request."""
+    return {
+        "action": "created",
+        "installation": {"id": installation, "account": {"login": "acme", "type": "Organization"}},
+        "repositories": [{"name": "shop", "full_name": "acme/shop", "private": True}],
+        "requester": requester,
+        "sender": {"login": "the-owner", "id": 9},
+    }
+
+
+async def test_a_requested_install_waits_for_the_owner_and_completes_on_the_webhook(
+    gh: Tenancy, github: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    t, seen = gh, Seen()
+    admin = await new_org(t, "admin@acme.example", "acme")
+    mona = {"id": 5001, "login": "mona"}
+
+    asked = seen.add(await request_install(t, admin, "acme", mona))
+    assert asked.status_code == 202, asked.text
+    request = asked.json()
+    assert (request["waiting"], request["account"], request["requester_login"]) == (
+        True, "acme", "mona"
+    )  # fmt: skip
+    assert "waiting for a GitHub organisation owner of acme to approve" in request["detail"]
+    assert (await t.client.get("/api/v1/github-app/installations", headers=admin)).json() == []
+
+    # Someone else's request being approved (another requester) does not connect it here.
+    other = seen.add(await deliver(t, "installation", created({"id": 777, "login": "eve"})))
+    assert "not connected" in other.json()["outcome"], other.text
+    no_requester = seen.add(await deliver(t, "installation", created(None)))
+    assert "not connected" in no_requester.json()["outcome"]
+    (still,) = (await t.client.get("/api/v1/github-app/requests", headers=admin)).json()
+    assert still["waiting"] is True and still["installation"] is None
+
+    # The owner approves mona's request: GitHub's webhook names her as the requester.
+    delivery = str(uuid.uuid4())
+    approved = seen.add(await deliver(t, "installation", created(mona), delivery=delivery))
+    assert approved.status_code == 200 and "approved" in approved.json()["outcome"], approved.text
+    (done,) = (await t.client.get("/api/v1/github-app/requests", headers=admin)).json()
+    assert done["waiting"] is False and done["installation"]["installation_id"] == ACME
+    assert done["installation"]["repositories"] == ["acme/shop"]
+    (installation,) = (await t.client.get("/api/v1/github-app/installations", headers=admin)).json()
+    assert installation["account_login"] == "acme"
+    replay = await deliver(t, "installation", created(mona), delivery=delivery)
+    assert "duplicate" in replay.json()["outcome"]
+
+    # And its repositories register in one step, read through the app.
+    registered = seen.add(
+        await t.client.post(
+            f"/api/v1/github-app/installations/{installation['id']}/repositories",
+            json={"repositories": [{"full_name": "acme/shop"}]},
+            headers=admin,
+        )
+    )
+    assert registered.status_code == 201, registered.text
+
+    output = "\n".join(seen.texts) + "\n" + caplog.text
+    assert github.user_tokens and not [s[:12] for s in github.user_tokens if s in output]
+    assert "ghu_" not in output and "ghs_" not in output and "eyJ" not in output
+
+
+async def test_a_requested_install_completes_when_the_admin_installs_again(
+    gh: Tenancy, github: FakeServer
+) -> None:
+    t = gh
+    admin = await new_org(t, "admin@acme.example", "acme")
+    asked = await request_install(t, admin, "acme", {"id": 5001, "login": "mona"})
+    assert asked.status_code == 202
+    # A request needs a state of this person, unused: a replayed one is refused.
+    again = await t.client.post(
+        "/api/v1/github-app/requests",
+        json={"state": "s" * 40, "code": github.issue_code([])},
+        headers=admin,
+    )
+    assert again.status_code == 422 and "unknown" in again.json()["detail"]
+    # A request through the API that named no account: only installing again can finish it.
+    started = await t.client.post("/api/v1/github-app/install", json={}, headers=admin)
+    unnamed = await t.client.post(
+        "/api/v1/github-app/requests",
+        json={"state": state_of(started.json()["install_url"]), "code": github.issue_code([])},
+        headers=admin,
+    )
+    assert unnamed.status_code == 202 and "press Connect GitHub again" in unnamed.json()["detail"]
+    # Approved without the webhook reaching us; the admin presses Connect GitHub again.
+    assert (await install(t, admin, ACME, "acme")).status_code == 201
+    requests = (await t.client.get("/api/v1/github-app/requests", headers=admin)).json()
+    assert [r["waiting"] for r in requests] == [False, False]
+    assert {r["installation"]["installation_id"] for r in requests} == {ACME}
+
+
+async def test_an_approval_connects_only_the_organisation_whose_person_asked(
+    gh: Tenancy, github: FakeServer
+) -> None:
+    t = gh
+    intruder = await new_org(t, "owner@intruder.example", "intruder")
+    customer = await new_org(t, "admin@acme.example", "acme")
+    # The intruder asks for acme too, but as their own GitHub user; acme's member asks later.
+    for org, person in ((intruder, {"id": 666, "login": "mallory"}),
+                        (customer, {"id": 5001, "login": "mona"})):  # fmt: skip
+        assert (await request_install(t, org, "acme", person)).status_code == 202
+    approved = await deliver(t, "installation", created({"id": 5001, "login": "mona"}))
+    assert "approved" in approved.json()["outcome"]
+    connected = await t.client.get("/api/v1/github-app/installations", headers=customer)
+    assert len(connected.json()) == 1
+    assert (await t.client.get("/api/v1/github-app/installations", headers=intruder)).json() == []
+    (waiting,) = (await t.client.get("/api/v1/github-app/requests", headers=intruder)).json()
+    assert waiting["waiting"] is True
+
+
 async def test_no_github_app_configured_is_a_clear_409(tenancy: Tenancy) -> None:
     owner = await new_org(tenancy, "owner@plain.example", "plain")
     answer = await tenancy.client.post("/api/v1/github-app/install", json={}, headers=owner)
     assert answer.status_code == 409 and "LOGDAWG_GITHUB_APP_ID" in answer.json()["detail"]
+    shown = await tenancy.client.get("/api/v1/github-app", headers=owner)
+    assert shown.json()["configured"] is False
+
+
+async def test_the_spa_learns_the_app_is_configured(gh: Tenancy) -> None:
+    owner = await new_org(gh, "owner@acme.example", "acme")
+    shown = (await gh.client.get("/api/v1/github-app", headers=owner)).json()
+    assert (shown["configured"], shown["slug"]) == (True, SLUG)
 
 
 # --- Azure DevOps without a PAT ----------------------------------------------------------------
@@ -451,8 +616,8 @@ async def test_azure_devops_with_the_platform_identity_or_a_service_principal(
         ours = FakeCredential(ado)
         made: list[tuple[str, str, str]] = []
 
-        def service_principal(tenant: str, client: str, secret: str) -> FakeCredential:
-            made.append((tenant, client, secret))
+        def service_principal(fields: ServicePrincipalFields) -> FakeCredential:
+            made.append((fields.tenant_id, fields.client_id, fields.client_secret or ""))
             return FakeCredential(ado)
 
         single = dataclasses.replace(

@@ -1,4 +1,5 @@
 import { useState, type SubmitEvent } from "react";
+import { useSearchParams } from "react-router";
 import type { Schemas } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { ConfirmButton } from "../../components/ConfirmButton";
@@ -12,6 +13,9 @@ import {
   useRepositoryList,
   useTestConnection,
 } from "./queries";
+import { AccessBadge, UnreachableBanner } from "./access";
+import { ConnectAzureDevOps } from "./ConnectAzureDevOps";
+import { ConnectGitHub } from "./ConnectGitHub";
 import ui from "../../components/ui.module.css";
 
 type Provider = Schemas["Provider"];
@@ -20,6 +24,8 @@ export function RepositoriesPage() {
   const session = useSession();
   const repositories = useRepositoryList();
   const canManage = session.can("manageRepositories");
+  const [params] = useSearchParams();
+  const unreachable = repositories.data?.filter((r) => r.unreachable_reason) ?? [];
   return (
     <>
       <h1>Repositories</h1>
@@ -27,6 +33,14 @@ export function RepositoriesPage() {
         A diagnosis reads the code of the repository a log comes from, at the right commit, through the
         provider's API. Tokens are write-only: they are sealed at rest and never shown again.
       </p>
+      {unreachable.length > 0 && (
+        <div className={ui.errorBox} role="alert">
+          <p>
+            {unreachable.length === 1 ? "1 repository" : `${unreachable.length} repositories`} can no longer be read:{" "}
+            {unreachable.map(label).join(", ")}. Diagnoses of their logs say so until access is restored — see below.
+          </p>
+        </div>
+      )}
       {repositories.isPending && <Loading label="Loading repositories" />}
       {repositories.isError && <ErrorState error={repositories.error} retry={() => void repositories.refetch()} />}
       {repositories.isSuccess && repositories.data.length === 0 && (
@@ -39,7 +53,7 @@ export function RepositoriesPage() {
               <th scope="col">Repository</th>
               <th scope="col">Provider</th>
               <th scope="col">Branch</th>
-              <th scope="col">Token</th>
+              <th scope="col">Access</th>
               <th scope="col">Registered</th>
               {canManage && <th scope="col">Actions</th>}
             </tr>
@@ -51,6 +65,8 @@ export function RepositoriesPage() {
           </tbody>
         </table>
       )}
+      {canManage && <ConnectGitHub opened={params.get("connected")} />}
+      {canManage && <ConnectAzureDevOps />}
       {canManage && <RegisterForm localAllowed={session.config.mode === "single_tenant"} />}
     </>
   );
@@ -72,6 +88,7 @@ function RepositoryRow({ repo, canManage }: { repo: Schemas["RepositoryOut"]; ca
     <tr>
       <td>
         <strong>{name}</strong>
+        <UnreachableBanner repo={repo} />
         {test.data && (
           <p role="status" className={test.data.ok ? "" : ui.error}>
             {test.data.ok ? "✓ " : "✗ "}
@@ -83,7 +100,9 @@ function RepositoryRow({ repo, canManage }: { repo: Schemas["RepositoryOut"]; ca
       </td>
       <td>{repo.provider}</td>
       <td>{repo.default_branch}</td>
-      <td>{repo.provider === "local" ? "not needed" : repo.has_credential ? "set" : "none"}</td>
+      <td>
+        <AccessBadge repo={repo} />
+      </td>
       <td>{exact(repo.created_at)}</td>
       {canManage && (
         <td>
@@ -91,7 +110,7 @@ function RepositoryRow({ repo, canManage }: { repo: Schemas["RepositoryOut"]; ca
             <button type="button" disabled={test.isPending} onClick={() => test.mutate(repo.id)}>
               {test.isPending ? "Testing…" : "Test connection"}
             </button>
-            {repo.provider !== "local" && !replacing && (
+            {repo.provider !== "local" && repo.auth_kind === "token" && !replacing && (
               <button type="button" onClick={() => setReplacing(true)}>
                 Replace token
               </button>
@@ -159,7 +178,7 @@ function RegisterForm({ localAllowed }: { localAllowed: boolean }) {
 
   return (
     <section aria-labelledby="register">
-      <h2 id="register">Register a repository</h2>
+      <h2 id="register">Register a repository with a token</h2>
       <form className={ui.form} onSubmit={submit}>
         <label>
           Provider
