@@ -15,8 +15,9 @@ from app.analysis.logs import parse_log
 from app.analysis.models import ParsedLog
 from app.api.schemas import DiagnoseAccepted
 from app.bootstrap import Platform
+from app.db.session import tenant_session
 from app.observability import request_id_var
-from app.services import reports
+from app.services import issues, reports
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ async def accept_log(
         raise HTTPException(
             404, f"No repository {repository_id} in this organisation (repository_id)."
         ) from None
+    if submitted.repeat:
+        await _count_repeat(platform, org_id, submitted.report_id, parsed)
     if submitted.job_id is not None:
         try:
             await platform.queue.dispatch([(submitted.job_id, org_id, submitted.report_id)])
@@ -90,3 +93,18 @@ async def accept_log(
         repeat=submitted.repeat,
         occurrence_count=submitted.occurrence_count,
     )
+
+
+async def _count_repeat(
+    platform: Platform, org_id: uuid.UUID, report_id: uuid.UUID, parsed: ParsedLog
+) -> None:
+    """Count an accepted repeat on its report's issue: a resolved issue may regress, an
+    ignored one may lapse, and the issue's event is published (``platform.issue_events``)
+    in the same transaction. The occurrence itself is already committed: if this fails, the
+    next repeat of the report (or the worker, for a report not linked yet) counts it."""
+    try:
+        async with tenant_session(platform.sessions, org_id) as session, session.begin():
+            await issues.count_repeats(session, report_id, platform.issue_events, parsed=parsed)
+    except Exception:
+        logger.warning("could not count a repeat of report %s on its issue", report_id,
+                       exc_info=True)  # fmt: skip

@@ -232,6 +232,7 @@ _SUMMARY = (
     Report.source,
     Report.occurrence_count,
     Report.last_seen_at,
+    Report.issue_id,
 )
 # The keys of ``report_data`` a list row shows (the culprit frame is a small object).
 _SUMMARY_KEYS = ("title", "error_type", "category", "culprit", "culprit_file", "confidence_score")
