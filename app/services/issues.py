@@ -146,6 +146,8 @@ def _activity(
     issue: Issue, kind: str, *, actor_id: uuid.UUID | None = None, at: datetime | None = None,
     **data: Any,
 ) -> IssueActivity:  # fmt: skip
+    """A timeline entry, stamped when it is recorded (so the timeline reads in the order things
+    were decided); an occurrence's own time goes in ``seen_at``."""
     return IssueActivity(
         id=uuid.uuid4(),
         org_id=issue.org_id,
@@ -190,7 +192,8 @@ async def _count(
         if regressed:
             session.add(
                 _activity(
-                    issue, "regression", at=seen.at, release=seen.release, commit=seen.commit,
+                    issue, "regression", seen_at=seen.at.isoformat(), release=seen.release,
+                    commit=seen.commit,
                     report_id=str(seen.report_id), resolved_in_release=issue.resolved_in_release,
                     resolved_in_commit=issue.resolved_in_commit,
                 )
@@ -209,7 +212,7 @@ async def _count(
         if by_count or by_date:
             session.add(
                 _activity(
-                    issue, "ignore_lapsed", at=seen.at,
+                    issue, "ignore_lapsed", seen_at=seen.at.isoformat(),
                     reason="occurrences" if by_count else "date",
                     report_id=str(seen.report_id),
                 )
@@ -308,12 +311,15 @@ async def link_report(session: AsyncSession, report: Report, sink: IssueEventSin
     if issue is None:  # deleted between the two statements: nothing to link to
         return None
     if created:
-        session.add(_activity(issue, "created", at=report.created_at, report_id=str(report.id)))
+        session.add(
+            _activity(
+                issue, "created", seen_at=report.created_at.isoformat(), report_id=str(report.id)
+            )
+        )
         if issue.assignee_id is not None:
             session.add(
                 _activity(
-                    issue, "assigned", at=report.created_at,
-                    assignee_id=str(issue.assignee_id), source="codeowners",
+                    issue, "assigned", assignee_id=str(issue.assignee_id), source="codeowners",
                 )
             )  # fmt: skip
     else:
