@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
