@@ -127,7 +127,7 @@ async def list_issues(
     return IssuePage(items=[_summary(i, names) for i in rows], next_cursor=next_cursor)
 
 
-@router.get("/{issue_id}")
+@router.get("/{issue_id:uuid}")
 async def get_issue(issue_id: uuid.UUID, session: SessionDep, actor: Viewer) -> IssueDetail:
     """One issue with its timeline (created, state changes with who and when, regressions,
     assignments), the releases and commits it was seen in, and its latest reports."""
@@ -166,7 +166,7 @@ async def get_issue(issue_id: uuid.UUID, session: SessionDep, actor: Viewer) -> 
 
 
 @router.patch(
-    "/{issue_id}",
+    "/{issue_id:uuid}",
     responses={404: {"description": "No such issue, or `assignee_id` is not a member."}},
 )
 async def update_issue(
