@@ -22,6 +22,7 @@ from app.issues.events import IssueEventKind
 from app.main import create_app
 from app.services.issues import RecordingSink
 from tests.conftest import TenantDb
+from tests.integration.api.test_access import as_owner
 from tests.integration.conftest import Tenancy
 from worker.main import run_once
 
@@ -232,13 +233,14 @@ async def test_assignees_are_members_and_filters_narrow_the_list(
 
     await api.patch(target, {"assignee_id": str(uuid.uuid4())}, status=404)
     # A member (as the owner role: people are created by signing in).
-    member = (
-        await tenant_db.conn.execute(text("SELECT logdawg_sign_in('t', 'dev', 'Dev', NULL)"))
-    ).scalar_one()
-    await tenant_db.conn.execute(
-        text("INSERT INTO memberships (org_id, user_id, role) VALUES (:o, :u, 'member')"),
-        {"o": tenant_db.org_a, "u": member},
-    )
+    async with as_owner(tenant_db):
+        member = (
+            await tenant_db.conn.execute(text("SELECT logdawg_sign_in('t', 'dev', 'Dev', NULL)"))
+        ).scalar_one()
+        await tenant_db.conn.execute(
+            text("INSERT INTO memberships (org_id, user_id, role) VALUES (:o, :u, 'member')"),
+            {"o": tenant_db.org_a, "u": member},
+        )
     assigned = await api.patch(target, {"assignee_id": str(member)})
     assert assigned["assignee"] == {"id": str(member), "name": "Dev"}
     assert assigned["timeline"][-1]["kind"] == "assigned"
