@@ -14,6 +14,8 @@ const SubmitPage = lazy(() => import("./features/submit"));
 const RepositoriesPage = lazy(() => import("./features/repositories"));
 const ApiKeysPage = lazy(() => import("./features/apikeys"));
 const MembersPage = lazy(() => import("./features/members"));
+const IssuesPage = lazy(() => import("./features/issues"));
+const IssuePage = lazy(() => import("./features/issues").then((m) => ({ default: m.IssuePage })));
 
 function page(element: React.ReactNode) {
   return <Suspense fallback={<Loading />}>{element}</Suspense>;
@@ -24,6 +26,8 @@ const router = createBrowserRouter([
     element: <Layout />,
     children: [
       { index: true, element: page(<OverviewPage />) },
+      { path: "issues", element: page(<IssuesPage />) },
+      { path: "issues/:id", element: page(<IssuePage />) },
       { path: "reports", element: <ReportsPage /> },
       { path: "reports/:id", element: page(<ReportPage />) },
       { path: "submit", element: page(<SubmitPage />) },
