@@ -15,6 +15,7 @@ from app.analysis.logs import parse_log
 from app.analysis.models import ParsedLog
 from app.api.schemas import DiagnoseAccepted
 from app.bootstrap import Platform
+from app.db.models import ReportStatus
 from app.db.session import tenant_session
 from app.observability import request_id_var
 from app.services import issues, reports
@@ -76,7 +77,11 @@ async def accept_log(
         raise HTTPException(
             404, f"No repository {repository_id} in this organisation (repository_id)."
         ) from None
-    if submitted.repeat:
+    if submitted.repeat and submitted.status is ReportStatus.COMPLETE:
+        # Only a complete report can be linked to its issue (the worker links it in the
+        # transaction that completes it, holding the report row, which the repeat's update
+        # waited for). The repeats of a pending or running report are counted by the worker
+        # when it links it, so they cost this request nothing more.
         await _count_repeat(platform, org_id, submitted.report_id, parsed)
     if submitted.job_id is not None:
         try:
