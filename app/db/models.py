@@ -547,6 +547,12 @@ class Issue(Base):
         Index("ix_issues_org_last_seen", "org_id", text("last_seen_at DESC"), text("id DESC")),
         Index("ix_issues_repo_id", "repo_id"),
         Index("ix_issues_assignee_id", "assignee_id"),
+        # The ignores that lapse by date (``expire_ignores`` looks for them on every read).
+        Index(
+            "ix_issues_ignored_until",
+            "ignore_until",
+            postgresql_where=text("state = 'ignored' AND ignore_until IS NOT NULL"),
+        ),
         CheckConstraint("state IN ('unresolved', 'resolved', 'ignored')", name="state_known"),
     )
 

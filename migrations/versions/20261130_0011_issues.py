@@ -99,6 +99,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_issues_repo_id", "issues", ["repo_id"])
     op.create_index("ix_issues_assignee_id", "issues", ["assignee_id"])
+    # The ignores that lapse by date, looked for on every read of the list or an issue.
+    op.create_index(
+        "ix_issues_ignored_until",
+        "issues",
+        ["ignore_until"],
+        postgresql_where=sa.text("state = 'ignored' AND ignore_until IS NOT NULL"),
+    )
     op.create_table(
         "issue_activities",
         sa.Column("id", sa.Uuid(), nullable=False),
