@@ -82,7 +82,7 @@ async def accept_log(
         # transaction that completes it, holding the report row, which the repeat's update
         # waited for). The repeats of a pending or running report are counted by the worker
         # when it links it, so they cost this request nothing more.
-        await _count_repeat(platform, org_id, submitted.report_id, parsed)
+        await _count_repeat(platform, org_id, submitted.report_id, log_data, parsed)
     if submitted.job_id is not None:
         try:
             await platform.queue.dispatch([(submitted.job_id, org_id, submitted.report_id)])
@@ -101,15 +101,21 @@ async def accept_log(
 
 
 async def _count_repeat(
-    platform: Platform, org_id: uuid.UUID, report_id: uuid.UUID, parsed: ParsedLog
+    platform: Platform,
+    org_id: uuid.UUID,
+    report_id: uuid.UUID,
+    log_data: dict[str, Any],
+    parsed: ParsedLog,
 ) -> None:
     """Count an accepted repeat on its report's issue: a resolved issue may regress, an
     ignored one may lapse, and the issue's event is published (``platform.issue_events``)
     in the same transaction. The occurrence itself is already committed: if this fails, the
-    next repeat of the report (or the worker, for a report not linked yet) counts it."""
+    next repeat of the report counts it."""
     try:
         async with tenant_session(platform.sessions, org_id) as session, session.begin():
-            await issues.count_repeats(session, report_id, platform.issue_events, parsed=parsed)
+            await issues.count_repeats(
+                session, report_id, platform.issue_events, accepted=(log_data, parsed)
+            )
     except Exception:
         logger.warning("could not count a repeat of report %s on its issue", report_id,
                        exc_info=True)  # fmt: skip

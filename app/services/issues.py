@@ -353,12 +353,12 @@ async def count_repeats(
     report_id: uuid.UUID,
     sink: IssueEventSink,
     *,
-    parsed: ParsedLog | None = None,
+    accepted: tuple[Mapping[str, Any], ParsedLog] | None = None,
 ) -> list[IssueEventKind | None]:
     """Count the repeats accepted onto a report on its issue (the API, after a repeat). A
     report not linked yet is left alone: the worker counts its repeats when it links it.
-    ``parsed`` is the log the caller just accepted, so it is not parsed again when it is the
-    only repeat waiting."""
+    ``accepted`` is the log the caller just accepted and its parse, so an occurrence that
+    carries that very log is not parsed again."""
     issue_id = await session.scalar(select(Report.issue_id).where(Report.id == report_id))
     if issue_id is None:
         return []
@@ -370,12 +370,12 @@ async def count_repeats(
         return []
     kinds = []
     for occurrence in waiting:
-        if parsed is not None and len(waiting) == 1:
+        if accepted is not None and occurrence.log_data == accepted[0]:
             seen = Seen(
                 at=occurrence.received_at,
                 report_id=report_id,
-                release=release_of(parsed),
-                commit=parsed.commit,
+                release=release_of(accepted[1]),
+                commit=accepted[1].commit,
             )
         else:
             seen = _seen_in_log(occurrence.log_data, occurrence.received_at, report_id)
