@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(logs.router)
     app.include_router(reports.router)
     app.include_router(issues.router)
+    app.include_router(issues.changes)
     app.include_router(repositories.router)
     app.include_router(repository_checks.router)
     app.include_router(stats.router)

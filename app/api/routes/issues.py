@@ -27,6 +27,8 @@ from app.db.models import Issue, IssueState
 from app.services import issues
 
 router = APIRouter(prefix="/api/v1/issues", tags=["issues"])
+# Bulk changes have a path of their own: under /issues/ it would be read as an issue id.
+changes = APIRouter(prefix="/api/v1/issue-changes", tags=["issues"])
 
 
 def _summary(issue: Issue, names: dict[uuid.UUID, str]) -> IssueSummary:
@@ -127,7 +129,7 @@ async def list_issues(
     return IssuePage(items=[_summary(i, names) for i in rows], next_cursor=next_cursor)
 
 
-@router.get("/{issue_id:uuid}")
+@router.get("/{issue_id}")
 async def get_issue(issue_id: uuid.UUID, session: SessionDep, actor: Viewer) -> IssueDetail:
     """One issue with its timeline (created, state changes with who and when, regressions,
     assignments), the releases and commits it was seen in, and its latest reports."""
@@ -166,7 +168,7 @@ async def get_issue(issue_id: uuid.UUID, session: SessionDep, actor: Viewer) -> 
 
 
 @router.patch(
-    "/{issue_id:uuid}",
+    "/{issue_id}",
     responses={404: {"description": "No such issue, or `assignee_id` is not a member."}},
 )
 async def update_issue(
@@ -192,8 +194,8 @@ async def update_issue(
     return await get_issue(issue_id, session, actor)
 
 
-@router.post(
-    "/bulk",
+@changes.post(
+    "",
     responses={
         404: {"description": "An id is not an issue of this organisation; nothing changed."}
     },

@@ -254,6 +254,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/issue-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Change
+         * @description Resolve, ignore or reopen several issues at once: all of them, or (when an id is not
+         *     an issue of this organisation) none.
+         */
+        post: operations["bulk_change_api_v1_issue_changes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/issues": {
         parameters: {
             query?: never;
@@ -268,27 +289,6 @@ export interface paths {
         get: operations["list_issues_api_v1_issues_get"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/issues/bulk": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Bulk Change
-         * @description Resolve, ignore or reopen several issues at once: all of them, or (when an id is not
-         *     an issue of this organisation) none.
-         */
-        post: operations["bulk_change_api_v1_issues_bulk_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3036,75 +3036,7 @@ export interface operations {
             };
         };
     };
-    list_issues_api_v1_issues_get: {
-        parameters: {
-            query?: {
-                limit?: number;
-                state?: components["schemas"]["IssueState"] | null;
-                /** @description Only the issues assigned to this member. */
-                assignee_id?: string | null;
-                /** @description Only the issues assigned to nobody (overrides assignee_id). */
-                unassigned?: boolean;
-                repository_id?: string | null;
-                /** @description `next_cursor` of the previous page. */
-                cursor?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["IssuePage"];
-                };
-            };
-            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request is not valid; `detail` and `errors` say why. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable (restarting or overloaded). */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    bulk_change_api_v1_issues_bulk_post: {
+    bulk_change_api_v1_issue_changes_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -3164,6 +3096,74 @@ export interface operations {
             };
             /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_issues_api_v1_issues_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                state?: components["schemas"]["IssueState"] | null;
+                /** @description Only the issues assigned to this member. */
+                assignee_id?: string | null;
+                /** @description Only the issues assigned to nobody (overrides assignee_id). */
+                unassigned?: boolean;
+                repository_id?: string | null;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuePage"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -266,7 +266,7 @@ async def test_assignees_are_members_and_filters_narrow_the_list(
     assert bad.status_code == 422 and bad.json()["detail"]
 
     bulk = await api.client.post(
-        "/api/v1/issues/bulk",
+        "/api/v1/issue-changes",
         json={"issue_ids": [i["id"] for i in items], "state_change": {"state": "resolved"}},
     )
     assert bulk.status_code == 200, bulk.text
@@ -301,7 +301,7 @@ async def test_bulk_with_a_foreign_id_changes_nothing_and_viewers_read_only(
 
     # B's issue does not exist for A: 404, and nothing changes, A's own issue included.
     refused = await t.client.post(
-        "/api/v1/issues/bulk",
+        "/api/v1/issue-changes",
         json={"issue_ids": [a_issue, b_issue], "state_change": {"state": "ignored"}},
         headers=a_owner,
     )
@@ -339,7 +339,7 @@ async def test_bulk_with_a_foreign_id_changes_nothing_and_viewers_read_only(
     ).status_code == 403
     assert (
         await t.client.post(
-            "/api/v1/issues/bulk", json={"issue_ids": [a_issue], **resolve}, headers=viewer
+            "/api/v1/issue-changes", json={"issue_ids": [a_issue], **resolve}, headers=viewer
         )
     ).status_code == 403
     # The owner can; the timeline says who.

@@ -70,7 +70,7 @@ export function useUpdateIssue(id: string) {
 export function useBulkChange() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (body: Schemas["IssueBulk"]) => unwrap(await api.POST("/api/v1/issues/bulk", { body })),
+    mutationFn: async (body: Schemas["IssueBulk"]) => unwrap(await api.POST("/api/v1/issue-changes", { body })),
     onSettled: () => void client.invalidateQueries({ queryKey: issueKeys.all }),
   });
 }
