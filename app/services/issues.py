@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy import Select, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,19 +53,6 @@ class DiscardIssueEvents:
 
     async def publish(self, session: AsyncSession, event: IssueEvent) -> None:
         return None
-
-
-class RecordingSink:
-    """Keeps every event it is given, in order (tests; a fake of the notifications side)."""
-
-    def __init__(self) -> None:
-        self.events: list[IssueEvent] = []
-
-    async def publish(self, session: AsyncSession, event: IssueEvent) -> None:
-        self.events.append(event)
-
-    def kinds(self) -> list[IssueEventKind]:
-        return [e.kind for e in self.events]
 
 
 class NotAMember(ValueError):
@@ -604,8 +591,3 @@ async def change_many(
     await session.flush()
     by_id = {issue.id: issue for issue in found}
     return [by_id[i] for i in wanted]
-
-
-async def count_by_state(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(Issue.state, func.count()).group_by(Issue.state))
-    return {state: count for state, count in rows.all()}

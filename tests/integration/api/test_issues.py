@@ -20,8 +20,8 @@ from app.db.models import Issue
 from app.db.session import tenant_session
 from app.issues.events import IssueEventKind
 from app.main import create_app
-from app.services.issues import RecordingSink
 from tests.conftest import TenantDb
+from tests.fakes.issue_events import RecordingSink
 from tests.integration.api.test_access import as_owner
 from tests.integration.conftest import Tenancy
 from worker.main import run_once
