@@ -3,8 +3,8 @@
 ``issues`` and ``issue_activities`` are tenant tables with FORCEd row-level security like every
 other (0005's pattern, ``migrator_access`` included). Each report names its issue
 (``reports.issue_id``, set when its diagnosis completes). ``report_occurrences.issue_counted``
-says whether a repeat has been counted on the issue yet; the occurrences that exist before
-this revision predate issues and are marked counted, so no issue counts them twice.
+says whether a repeat has been counted on the issue yet. The complete reports that exist become
+issues (unresolved, counting their occurrences), so their occurrences are marked counted.
 
 ``logdawg_submit_log`` is unchanged: a repeat is still grouped onto its report whatever the
 issue's state, and the API then evaluates that occurrence against the issue (regression,
@@ -155,6 +155,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("NOT issue_counted"),
     )
 
+    _backfill()
+
     for table in TENANT_TABLES:
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
@@ -167,6 +169,50 @@ def upgrade() -> None:
             f"CREATE POLICY migrator_access ON {table} TO CURRENT_USER "
             "USING (true) WITH CHECK (true)"
         )
+
+
+def _backfill() -> None:
+    """The reports diagnosed before this revision become issues: one per organisation,
+    repository and fingerprint of the complete reports, unresolved, counting their reports'
+    occurrences, titled by the newest one. Runs as the owner role (``migrator_access``)."""
+    op.execute(
+        """
+        INSERT INTO issues (id, org_id, repo_id, fingerprint, title, culprit, state,
+                            first_seen_at, last_seen_at, occurrence_count)
+        SELECT gen_random_uuid(), g.org_id, g.repo_id, g.fingerprint,
+               left(coalesce(g.title, g.fingerprint), 500), left(g.culprit, 1100), 'unresolved',
+               g.first_seen, g.last_seen, g.occurrences
+          FROM (
+            SELECT r.org_id, r.repo_id, r.fingerprint,
+                   (array_agg(r.report_data->>'title' ORDER BY r.created_at DESC))[1] AS title,
+                   (array_agg(coalesce(r.report_data->>'culprit_file',
+                                       r.report_data->'culprit'->>'file')
+                              || coalesce(':' || (r.report_data->'culprit'->>'line'), '')
+                              ORDER BY r.created_at DESC))[1] AS culprit,
+                   min(r.created_at) AS first_seen, max(r.last_seen_at) AS last_seen,
+                   sum(r.occurrence_count)::integer AS occurrences
+              FROM reports r
+             WHERE r.status = 'complete' AND r.fingerprint IS NOT NULL
+             GROUP BY r.org_id, r.repo_id, r.fingerprint
+          ) g
+        """
+    )
+    op.execute(
+        """
+        UPDATE reports r SET issue_id = i.id
+          FROM issues i
+         WHERE r.status = 'complete' AND i.org_id = r.org_id
+           AND i.repo_id IS NOT DISTINCT FROM r.repo_id AND i.fingerprint = r.fingerprint
+        """
+    )
+    op.execute(
+        """
+        INSERT INTO issue_activities (id, org_id, issue_id, kind, at, data)
+        SELECT gen_random_uuid(), org_id, id, 'created', first_seen_at,
+               '{"backfilled": true}'::jsonb
+          FROM issues
+        """
+    )
 
 
 def downgrade() -> None:
