@@ -18,12 +18,14 @@ from app.db.embedded import EmbeddedDatabase, start_embedded
 from app.db.entra import EntraPassword, use_entra_password
 from app.db.session import create_engine, session_factory
 from app.git.tokens import GitHubApp
+from app.issues.events import IssueEventSink
 from app.queue.base import JobQueue
 from app.queue.postgres import PostgresJobQueue
 from app.queue.servicebus import ServiceBusJobQueue
 from app.secrets.base import KeyWrapper
 from app.secrets.keyvault import KeyVaultKey
 from app.secrets.local import LocalKeyFile
+from app.services.issues import DiscardIssueEvents
 from app.services.repository_access import RepositoryAccess
 from app.settings import Settings
 
@@ -46,6 +48,9 @@ class Platform:
     # How repositories are read without pasted tokens (the GitHub App, Entra ID); one per
     # process, so token caches are shared.
     access: RepositoryAccess = field(default_factory=RepositoryAccess)
+    # Where issue events (new, regression, occurrence) go: the worker and the API publish
+    # through it inside the transaction that recorded them. Nobody listens yet.
+    issue_events: IssueEventSink = field(default_factory=DiscardIssueEvents)
 
     async def aclose(self) -> None:
         await self.engine.dispose()

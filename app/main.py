@@ -18,6 +18,7 @@ from app.api.routes import (
     github_app,
     health,
     ingest,
+    issues,
     logs,
     reports,
     repositories,
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(webhook_principals.router)
     app.include_router(logs.router)
     app.include_router(reports.router)
+    app.include_router(issues.router)
+    app.include_router(issues.changes)
     app.include_router(repositories.router)
     app.include_router(repository_checks.router)
     app.include_router(stats.router)

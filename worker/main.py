@@ -68,6 +68,7 @@ async def _handle(platform: Platform, job: ClaimedJob, diagnose: Diagnose) -> No
         job,
         diagnose=diagnose,
         retry_delay_s=platform.settings.job_retry_delay_s,
+        events=platform.issue_events,
     )
     outcome = status.value if status is not None else "discarded (lease lost)"
     logger.info(

@@ -100,3 +100,6 @@ class DiagnosisReport(BaseModel):
     provider_requests: int = 0
     # What this diagnosis could not use, said plainly (e.g. no repository connected).
     limitations: list[str] = Field(default_factory=list)
+    # The owners of ``culprit_file`` by the repository's CODEOWNERS, and that file's path.
+    code_owners: list[str] = Field(default_factory=list)
+    code_owners_file: str | None = None

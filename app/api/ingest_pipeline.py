@@ -15,8 +15,10 @@ from app.analysis.logs import parse_log
 from app.analysis.models import ParsedLog
 from app.api.schemas import DiagnoseAccepted
 from app.bootstrap import Platform
+from app.db.models import ReportStatus
+from app.db.session import tenant_session
 from app.observability import request_id_var
-from app.services import reports
+from app.services import issues, reports
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,12 @@ async def _write(
         raise HTTPException(
             404, f"No repository {repository_id} in this organisation (repository_id)."
         ) from None
+    if submitted.repeat and submitted.status is ReportStatus.COMPLETE:
+        # Only a complete report can be linked to its issue (the worker links it in the
+        # transaction that completes it, holding the report row, which the repeat's update
+        # waited for). The repeats of a pending or running report are counted by the worker
+        # when it links it, so they cost this request nothing more.
+        await _count_repeat(platform, org_id, submitted.report_id, log_data, parsed)
     accepted = DiagnoseAccepted(
         diagnosis_id=submitted.report_id,
         status=submitted.status,
@@ -135,3 +143,24 @@ async def accept_logs(
         # What was committed before a failure is handed over too (else the sweep would).
         await _dispatch(platform, org_id, written)
     return answers
+
+
+async def _count_repeat(
+    platform: Platform,
+    org_id: uuid.UUID,
+    report_id: uuid.UUID,
+    log_data: dict[str, Any],
+    parsed: ParsedLog,
+) -> None:
+    """Count an accepted repeat on its report's issue: a resolved issue may regress, an
+    ignored one may lapse, and the issue's event is published (``platform.issue_events``)
+    in the same transaction. The occurrence itself is already committed: if this fails, the
+    next repeat of the report counts it."""
+    try:
+        async with tenant_session(platform.sessions, org_id) as session, session.begin():
+            await issues.count_repeats(
+                session, report_id, platform.issue_events, accepted=(log_data, parsed)
+            )
+    except Exception:
+        logger.warning("could not count a repeat of report %s on its issue", report_id,
+                       exc_info=True)  # fmt: skip

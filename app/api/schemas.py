@@ -154,6 +154,8 @@ class ReportSummary(BaseModel):
     culprit: str | None = None
     confidence: float | None = None
     last_seen_at: datetime | None = None
+    # The issue this report is an occurrence of (set when its diagnosis completes).
+    issue_id: uuid.UUID | None = None
 
 
 class ReportPage(BaseModel):
@@ -169,6 +171,8 @@ class ReportDetail(ReportSummary):
     error: str | None
     log_data: dict[str, Any]
     report_data: dict[str, Any] | None
+    # The CODEOWNERS owners of the culprit file (``@user``, ``@org/team``, e-mail addresses).
+    code_owners: list[str] = Field(default_factory=list)
 
 
 class Occurrence(BaseModel):

@@ -358,6 +358,11 @@ class Report(Base):
     # Grouping of repeats (same fingerprint within a window) onto this report.
     occurrence_count: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     last_seen_at: Mapped[datetime] = _now()
+    # The issue (fingerprint within the repository) this report is an occurrence of; set when
+    # its diagnosis completes.
+    issue_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("issues.id", ondelete="SET NULL"), index=True
+    )
     # Title, error message and culprit file as words, for full-text search (migration 0007
     # holds the expression; the database computes it).
     search_vector: Mapped[Any] = mapped_column(
@@ -429,10 +434,19 @@ class ReportOccurrence(Base):
     received_at: Mapped[datetime] = _now()
     source: Mapped[str | None] = mapped_column(String(200))
     log_data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # Whether this occurrence has been counted on its report's issue (and its event published):
+    # the API counts a repeat after accepting it; the worker counts the repeats that arrived
+    # before the report was linked to its issue.
+    issue_counted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     __table_args__ = (
         Index("ix_report_occurrences_report", "report_id", text("received_at DESC")),
         Index("ix_report_occurrences_org", "org_id"),
+        Index(
+            "ix_report_occurrences_uncounted",
+            "report_id",
+            postgresql_where=text("NOT issue_counted"),
+        ),
     )
 
 
@@ -500,6 +514,82 @@ class GitCacheEntry(Base):
     stored_at: Mapped[datetime] = _now()
 
 
+class IssueState(enum.StrEnum):
+    UNRESOLVED = "unresolved"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+class Issue(Base):
+    """A fingerprint within a repository: every report of that error is an occurrence of it.
+    Its state says what people decided (resolved, ignored) and the occurrences may undo it
+    (a regression, an ignore that lapsed)."""
+
+    __tablename__ = "issues"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    repo_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE")
+    )
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(500))
+    # The culprit as ``file:line`` (the latest diagnosis's).
+    culprit: Mapped[str | None] = mapped_column(String(1100))
+    state: Mapped[str] = mapped_column(String(20), server_default=IssueState.UNRESOLVED.value)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_in_release: Mapped[str | None] = mapped_column(String(200))
+    resolved_in_commit: Mapped[str | None] = mapped_column(String(64))
+    # Ignored until the occurrence count reaches this, or until this moment (either or both).
+    ignore_until_count: Mapped[int | None] = mapped_column(Integer)
+    ignore_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurrence_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # {release: {"first_seen": iso, "last_seen": iso, "count": n}}; the same for commits.
+    releases: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    commits: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "repo_id", "fingerprint", postgresql_nulls_not_distinct=True),
+        Index("ix_issues_org_last_seen", "org_id", text("last_seen_at DESC"), text("id DESC")),
+        Index("ix_issues_repo_id", "repo_id"),
+        Index("ix_issues_assignee_id", "assignee_id"),
+        # The ignores that lapse by date (``expire_ignores`` looks for them on every read).
+        Index(
+            "ix_issues_ignored_until",
+            "ignore_until",
+            postgresql_where=text("state = 'ignored' AND ignore_until IS NOT NULL"),
+        ),
+        CheckConstraint("state IN ('unresolved', 'resolved', 'ignored')", name="state_known"),
+    )
+
+
+class IssueActivity(Base):
+    """One entry of an issue's timeline: created, a state change (by whom, or by the platform),
+    a regression, an assignment."""
+
+    __tablename__ = "issue_activities"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    issue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    # The person who did it; NULL when the platform did (an occurrence, CODEOWNERS).
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = _now()
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+    __table_args__ = (
+        Index("ix_issue_activities_issue", "issue_id", "at"),
+        Index("ix_issue_activities_org", "org_id"),
+    )
+
+
 # Tables filtered by the ``app.current_org`` setting; ``organisations`` is filtered on ``id``.
 TENANT_TABLES = (
     "memberships",
@@ -516,4 +606,6 @@ TENANT_TABLES = (
     "webhook_principals",
     "github_installations",
     "github_install_states",
+    "issues",
+    "issue_activities",
 )

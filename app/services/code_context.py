@@ -9,6 +9,7 @@ limitation in the report; transient provider failures propagate so the job is re
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,10 +30,29 @@ from app.git.cache import LayeredCache, MemoryCache, PostgresCache
 from app.git.factory import provider_for
 from app.git.tokens import InstallationGone, TokenSource
 from app.git.types import GitProviderError, RepoRef
+from app.issues.codeowners import owners_in_repository
 from app.secrets.base import KeyWrapper
 from app.services.diagnoses import JobInput
 from app.services.repository_access import RepositoryAccess, mark_unreachable
 from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+async def with_code_owners(report: DiagnosisReport, source: CodeSource) -> DiagnosisReport:
+    """The report with the CODEOWNERS owners of its culprit file, read at the diagnosed
+    commit. A CODEOWNERS file that cannot be read leaves the owners out, not the diagnosis."""
+    if not report.culprit_file or report.commit is None:
+        return report
+    try:
+        found = await owners_in_repository(source, report.commit.sha, report.culprit_file)
+    except SourceError as exc:
+        logger.warning("could not read CODEOWNERS: %s", exc)
+        return report
+    if found is None:
+        return report
+    path, owners = found
+    return report.model_copy(update={"code_owners": owners, "code_owners_file": path})
 
 
 @dataclass
@@ -123,6 +143,8 @@ class EngineRunner:
             result = await engine.diagnose(
                 job.log_data, repo=repo, diagnoser=self.diagnoser, no_repository=note
             )
+            if repo is not None:
+                result.report = await with_code_owners(result.report, repo.source)
         finally:
             if repo is not None and isinstance(repo.source, ProviderSource):
                 await repo.source.aclose()

@@ -25,7 +25,9 @@ from app.analysis import engine
 from app.analysis.report import DiagnosisReport
 from app.db.models import Report, ReportStatus
 from app.db.session import tenant_session
+from app.issues.events import IssueEventSink
 from app.queue.base import ClaimedJob, JobQueue, StaleClaim
+from app.services import issues
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +74,19 @@ async def process_job(
     *,
     diagnose: Diagnose = default_diagnose,
     retry_delay_s: float = 5.0,
+    events: IssueEventSink | None = None,
 ) -> ReportStatus | None:
     """Run one claimed job to its end state and return the report's status afterwards, or
     None when the claim went stale and this worker's outcome was discarded. The queue's
-    broker (if any) is told only once that state is committed."""
+    broker (if any) is told only once that state is committed.
+
+    A completed diagnosis links its report to its issue in the same transaction, and the
+    issue's events (new, regression, occurrence) go to ``events`` inside it."""
     try:
         status = await _process(
-            sessions, queue, job, diagnose=diagnose, retry_delay_s=retry_delay_s
-        )
+            sessions, queue, job, diagnose=diagnose, retry_delay_s=retry_delay_s,
+            events=events or issues.DiscardIssueEvents(),
+        )  # fmt: skip
     except StaleClaim:
         logger.warning(
             "job %s attempt %s: the lease passed to another worker; this outcome is discarded",
@@ -99,6 +106,7 @@ async def _process(
     *,
     diagnose: Diagnose,
     retry_delay_s: float,
+    events: IssueEventSink,
 ) -> ReportStatus:
     async with tenant_session(sessions, job.org_id) as session, session.begin():
         await queue.hold(session, job)
@@ -140,6 +148,7 @@ async def _process(
             report.commit_hash = result.commit.sha if result.commit else report.commit_hash
             report.error = None
             report.completed_at = datetime.now(UTC)
+            await issues.link_report(session, report, events)
         await queue.complete(session, job)
     return ReportStatus.COMPLETE
 

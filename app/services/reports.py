@@ -221,7 +221,7 @@ _SUMMARY_KEYS = ("title", "error_type", "category", "culprit", "culprit_file", "
 _SUMMARY_JSON = ", ".join(f"'{key}', report_data->'{key}'" for key in _SUMMARY_KEYS)
 _LIST = (
     "SELECT id, status::text AS status, created_at, completed_at, repo_id, commit_hash, "  # noqa: S608
-    "fingerprint, source, occurrence_count, last_seen_at, "
+    "fingerprint, source, occurrence_count, last_seen_at, issue_id, "
     f"jsonb_strip_nulls(jsonb_build_object({_SUMMARY_JSON})) AS summary "
     # {where}: constant conditions on parameters, from _list_query
     "FROM reports WHERE {where} ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
@@ -279,6 +279,7 @@ class ReportRow:
     source: str | None
     occurrence_count: int
     last_seen_at: datetime | None
+    issue_id: uuid.UUID | None
     summary: dict[str, Any]
 
 
@@ -290,7 +291,7 @@ def _report_row(row: Any) -> ReportRow:
         id=row.id, status=ReportStatus(row.status), created_at=row.created_at,
         completed_at=row.completed_at, repo_id=row.repo_id, commit_hash=row.commit_hash,
         fingerprint=row.fingerprint, source=row.source, occurrence_count=row.occurrence_count,
-        last_seen_at=row.last_seen_at, summary=summary or {},
+        last_seen_at=row.last_seen_at, issue_id=row.issue_id, summary=summary or {},
     )  # fmt: skip
 
 

@@ -1,8 +1,8 @@
 /**
  * The web app end to end, in a real browser against the real platform: register a local
  * repository, submit the sample log, watch its status change to complete without reloading,
- * read the report (src/shader.c line 45 highlighted), download its Markdown, manage an API
- * key, delete the report. axe-core checks every page; on a failure the page's screenshot is
+ * read the report (src/shader.c line 45 highlighted), download its Markdown, resolve its
+ * issue and reopen it from the issue list, manage an API key, delete the report. axe-core checks every page; on a failure the page's screenshot is
  * kept in frontend/e2e-artifacts/.
  */
 import { readFileSync, existsSync, mkdtempSync, copyFileSync } from "node:fs";
@@ -154,6 +154,35 @@ describe("the web app", () => {
       await page.getByRole("button", { name: "Clear filters" }).click();
       await page.getByLabel("Status").selectOption("complete");
       await page.getByRole("link", { name: /shader/i }).first().waitFor();
+    });
+  });
+
+  it("resolves the report's issue in a release, and reopens it from the issue list", async () => {
+    await page.goto(`${running().url}/reports/${reportId}`);
+    await page.getByRole("link", { name: "View the issue" }).click();
+    await page.waitForURL(/\/issues\/[0-9a-f-]{36}$/);
+    await visit("issue", async () => {
+      await page.getByRole("heading", { name: "Timeline" }).waitFor();
+      await page.getByText("First seen", { exact: true }).first().waitFor();
+      await page.getByText("unresolved", { exact: true }).first().waitFor();
+      await page.getByLabel("In release (optional)").fill("1.2.0");
+      await page.getByRole("button", { name: "Resolve", exact: true }).click();
+      await page.getByText("resolved", { exact: true }).first().waitFor();
+      await page.getByText(/resolved it in release 1\.2\.0/).waitFor();
+      await page.getByText("in release 1.2.0", { exact: false }).first().waitFor();
+    });
+    await page.getByRole("link", { name: "Issues", exact: true }).first().click();
+    await visit("issues", async () => {
+      await page.getByRole("heading", { name: "Issues" }).waitFor();
+      await page.getByText("No unresolved issues.").waitFor(); // the default view
+      await page.getByLabel("State").selectOption("resolved");
+      const title = await page.getByRole("table").getByRole("link").first().textContent();
+      await page.getByRole("checkbox", { name: `Select ${title ?? ""}` }).check();
+      await page.getByText("1 selected").waitFor();
+      await page.getByRole("button", { name: "Reopen selected" }).click();
+      await page.getByText("No issue matches these filters.").waitFor();
+      await page.getByLabel("State").selectOption("unresolved");
+      await page.getByRole("table").getByText("unresolved", { exact: true }).waitFor();
     });
   });
 

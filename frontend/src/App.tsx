@@ -17,6 +17,8 @@ const GitHubInstalledPage = lazy(() =>
 );
 const ApiKeysPage = lazy(() => import("./features/apikeys"));
 const MembersPage = lazy(() => import("./features/members"));
+const IssuesPage = lazy(() => import("./features/issues"));
+const IssuePage = lazy(() => import("./features/issues").then((m) => ({ default: m.IssuePage })));
 
 function page(element: React.ReactNode) {
   return <Suspense fallback={<Loading />}>{element}</Suspense>;
@@ -27,6 +29,8 @@ const router = createBrowserRouter([
     element: <Layout />,
     children: [
       { index: true, element: page(<OverviewPage />) },
+      { path: "issues", element: page(<IssuesPage />) },
+      { path: "issues/:id", element: page(<IssuePage />) },
       { path: "reports", element: <ReportsPage /> },
       { path: "reports/:id", element: page(<ReportPage />) },
       { path: "submit", element: page(<SubmitPage />) },

@@ -68,6 +68,7 @@ def _summary_fields(report: Report | ReportRow, data: dict[str, Any] | None) -> 
         "culprit": _culprit(data),
         "confidence": data.get("confidence_score"),
         "last_seen_at": report.last_seen_at,
+        "issue_id": report.issue_id,
     }
 
 
@@ -132,6 +133,9 @@ async def get_report(report_id: uuid.UUID, session: SessionDep, actor: Viewer) -
         error=report.error,
         log_data=report.log_data,
         report_data=report.report_data,
+        code_owners=[
+            o for o in (report.report_data or {}).get("code_owners") or [] if isinstance(o, str)
+        ],
     )
 
 

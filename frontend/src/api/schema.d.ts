@@ -301,6 +301,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/issue-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Change
+         * @description Resolve, ignore or reopen several issues at once: all of them, or (when an id is not
+         *     an issue of this organisation) none.
+         */
+        post: operations["bulk_change_api_v1_issue_changes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Issues
+         * @description The organisation's issues, most recently seen first, narrowed by the filters given.
+         */
+        get: operations["list_issues_api_v1_issues_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/issues/{issue_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Issue
+         * @description One issue with its timeline (created, state changes with who and when, regressions,
+         *     assignments), the releases and commits it was seen in, and its latest reports.
+         */
+        get: operations["get_issue_api_v1_issues__issue_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Issue
+         * @description Change the issue's state (resolve, ignore, reopen) and/or its assignee (a member of
+         *     the organisation). Each change is a timeline entry naming who made it.
+         */
+        patch: operations["update_issue_api_v1_issues__issue_id__patch"];
+        trace?: never;
+    };
     "/api/v1/logs/diagnose": {
         parameters: {
             query?: never;
@@ -1017,6 +1084,28 @@ export interface components {
             /** Schema Revision */
             schema_revision: string | null;
         };
+        /**
+         * Ignore
+         * @description Ignored: no events while ignored; unresolved again after ``count`` more occurrences or
+         *     at ``until`` (whichever comes first), or never when neither is given.
+         */
+        Ignore: {
+            /**
+             * Count
+             * @description Until this many more occurrences.
+             */
+            count?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            state: "ignored";
+            /**
+             * Until
+             * @description Until this moment (with its time zone).
+             */
+            until?: string | null;
+        };
         /** IngestAccepted */
         IngestAccepted: {
             /** Diagnoses */
@@ -1238,6 +1327,170 @@ export interface components {
             role: components["schemas"]["Role"];
         };
         /**
+         * IssueBulk
+         * @description One state change for up to 100 issues of the organisation, all or nothing.
+         */
+        IssueBulk: {
+            /** Issue Ids */
+            issue_ids: string[];
+            /** State Change */
+            state_change: components["schemas"]["Resolve"] | components["schemas"]["Ignore"] | components["schemas"]["Unresolve"];
+        };
+        /** IssueBulkResult */
+        IssueBulkResult: {
+            /** Items */
+            items: components["schemas"]["IssueSummary"][];
+        };
+        /** IssueDetail */
+        IssueDetail: {
+            assignee: components["schemas"]["Person"] | null;
+            /** Code Owners */
+            code_owners: string[];
+            /** Commits */
+            commits: components["schemas"]["SeenIn"][];
+            /** Culprit */
+            culprit: string | null;
+            /** Fingerprint */
+            fingerprint: string;
+            /**
+             * First Seen At
+             * Format: date-time
+             */
+            first_seen_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Ignore Until
+             * @description While ignored: the moment it becomes unresolved again.
+             */
+            ignore_until: string | null;
+            /**
+             * Ignore Until Count
+             * @description While ignored: the occurrence count at which it becomes unresolved again.
+             */
+            ignore_until_count: number | null;
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /** Occurrence Count */
+            occurrence_count: number;
+            /** Releases */
+            releases: components["schemas"]["SeenIn"][];
+            /** Repo Id */
+            repo_id: string | null;
+            /** Reports */
+            reports: components["schemas"]["IssueReport"][];
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Resolved In Commit */
+            resolved_in_commit: string | null;
+            /** Resolved In Release */
+            resolved_in_release: string | null;
+            state: components["schemas"]["IssueState"];
+            /** Timeline */
+            timeline: components["schemas"]["TimelineEntry"][];
+            /** Title */
+            title: string;
+        };
+        /** IssuePage */
+        IssuePage: {
+            /** Items */
+            items: components["schemas"]["IssueSummary"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (less recently seen); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /** IssueReport */
+        IssueReport: {
+            /** Commit Hash */
+            commit_hash: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Occurrence Count */
+            occurrence_count: number;
+            status: components["schemas"]["ReportStatus"];
+        };
+        /**
+         * IssueState
+         * @enum {string}
+         */
+        IssueState: "unresolved" | "resolved" | "ignored";
+        /** IssueSummary */
+        IssueSummary: {
+            assignee: components["schemas"]["Person"] | null;
+            /** Culprit */
+            culprit: string | null;
+            /** Fingerprint */
+            fingerprint: string;
+            /**
+             * First Seen At
+             * Format: date-time
+             */
+            first_seen_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Ignore Until
+             * @description While ignored: the moment it becomes unresolved again.
+             */
+            ignore_until: string | null;
+            /**
+             * Ignore Until Count
+             * @description While ignored: the occurrence count at which it becomes unresolved again.
+             */
+            ignore_until_count: number | null;
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /** Occurrence Count */
+            occurrence_count: number;
+            /** Repo Id */
+            repo_id: string | null;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Resolved In Commit */
+            resolved_in_commit: string | null;
+            /** Resolved In Release */
+            resolved_in_release: string | null;
+            state: components["schemas"]["IssueState"];
+            /** Title */
+            title: string;
+        };
+        /**
+         * IssueUpdate
+         * @description Change an issue's state, its assignee, or both. ``assignee_id: null`` unassigns;
+         *     leaving it out keeps the assignee.
+         */
+        IssueUpdate: {
+            /**
+             * Assignee Id
+             * @description A member of the organisation; null unassigns.
+             */
+            assignee_id?: string | null;
+            /** State Change */
+            state_change?: (components["schemas"]["Resolve"] | components["schemas"]["Ignore"] | components["schemas"]["Unresolve"]) | null;
+        };
+        /**
          * LogData
          * @description The ``log_data`` of the original Log Dawg API. As there, fields it does not know are
          *     ignored and optional fields may be ``null``.
@@ -1354,6 +1607,16 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** Person */
+        Person: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name?: string | null;
+        };
         /** PrincipalCreate */
         PrincipalCreate: {
             /** Name */
@@ -1424,6 +1687,8 @@ export interface components {
             attempts: number;
             /** Category */
             category?: string | null;
+            /** Code Owners */
+            code_owners?: string[];
             /** Commit Hash */
             commit_hash: string | null;
             /** Completed At */
@@ -1448,6 +1713,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Issue Id */
+            issue_id?: string | null;
             /** Last Seen At */
             last_seen_at?: string | null;
             /** Log Data */
@@ -1511,6 +1778,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Issue Id */
+            issue_id?: string | null;
             /** Last Seen At */
             last_seen_at?: string | null;
             /** Occurrence Count */
@@ -1602,6 +1871,29 @@ export interface components {
             /** Unreachable Reason */
             unreachable_reason?: string | null;
         };
+        /**
+         * Resolve
+         * @description Resolved; optionally in a release (a later release reopens it as a regression) and/or
+         *     in a commit (an occurrence at it, or at a commit first seen after now, reopens it). With
+         *     both, the release decides.
+         */
+        Resolve: {
+            /**
+             * In Commit
+             * @description The commit that has the fix (hex SHA).
+             */
+            in_commit?: string | null;
+            /**
+             * In Release
+             * @description The release that has the fix, e.g. `1.2.0`.
+             */
+            in_release?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            state: "resolved";
+        };
         /** Retention */
         Retention: {
             /**
@@ -1624,6 +1916,26 @@ export interface components {
          * @enum {string}
          */
         Scope: "ingest" | "read";
+        /**
+         * SeenIn
+         * @description A release or commit the issue was seen in.
+         */
+        SeenIn: {
+            /** Count */
+            count: number;
+            /**
+             * First Seen
+             * Format: date-time
+             */
+            first_seen: string;
+            /**
+             * Last Seen
+             * Format: date-time
+             */
+            last_seen: string;
+            /** Name */
+            name: string;
+        };
         /**
          * ServicePrincipal
          * @description A customer's Entra ID service principal with Reader access to the Azure DevOps project,
@@ -1683,6 +1995,24 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** TimelineEntry */
+        TimelineEntry: {
+            actor: components["schemas"]["Person"] | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "created" | "resolved" | "ignored" | "unresolved" | "regression" | "ignore_lapsed" | "assigned" | "unassigned";
+        };
         /** TokenUpdate */
         TokenUpdate: {
             /**
@@ -1690,6 +2020,17 @@ export interface components {
              * Format: password
              */
             token: string;
+        };
+        /**
+         * Unresolve
+         * @description Unresolved (reopened by hand).
+         */
+        Unresolve: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            state: "unresolved";
         };
         /** UserOut */
         UserOut: {
@@ -2992,6 +3333,323 @@ export interface operations {
             };
             /** @description No such resource in this organisation. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_change_api_v1_issue_changes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueBulkResult"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An id is not an issue of this organisation; nothing changed. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A concurrent change of the same resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_issues_api_v1_issues_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                state?: components["schemas"]["IssueState"] | null;
+                /** @description Only the issues assigned to this member. */
+                assignee_id?: string | null;
+                /** @description Only the issues assigned to nobody (overrides assignee_id). */
+                unassigned?: boolean;
+                repository_id?: string | null;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuePage"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_issue_api_v1_issues__issue_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueDetail"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this organisation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_issue_api_v1_issues__issue_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueDetail"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such issue, or `assignee_id` is not a member. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A concurrent change of the same resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

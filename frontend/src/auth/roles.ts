@@ -7,6 +7,7 @@ export const NEEDS = {
   submit: "member",
   deleteReport: "member",
   rerunReport: "member",
+  changeIssues: "member",
   manageRepositories: "admin",
   manageApiKeys: "admin",
   manageMembers: "admin",

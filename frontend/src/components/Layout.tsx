@@ -6,6 +6,7 @@ export function Layout() {
   const session = useSession();
   const links: [string, string, boolean][] = [
     ["/", "Overview", true],
+    ["/issues", "Issues", true],
     ["/reports", "Reports", true],
     ["/submit", "Submit a log", session.can("submit")],
     ["/repositories", "Repositories", true],

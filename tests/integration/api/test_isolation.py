@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 
-from app.db.models import GitHubInstallation
+from app.db.models import GitHubInstallation, Issue, Report
 from app.db.session import tenant_session
 from tests.integration.conftest import Tenancy
 
@@ -39,6 +40,7 @@ class Org:
     invitation: str
     principal: str
     installation: str
+    issue: str
 
 
 async def build_org(t: Tenancy, slug: str) -> Org:
@@ -96,7 +98,21 @@ async def build_org(t: Tenancy, slug: str) -> Org:
     )
     # A GitHub App installation (completing an install needs GitHub; the row is what counts).
     installation = uuid.uuid4()
+    # The report's issue (diagnosing needs GitHub here; the worker's linking is what it does).
+    issue = uuid.uuid4()
     async with tenant_session(t.platform.sessions, uuid.UUID(org_id)) as session:
+        report = await session.get(Report, uuid.UUID(submitted.json()["diagnosis_id"]))
+        assert report is not None
+        now = datetime.now(UTC)
+        session.add(
+            Issue(
+                id=issue, org_id=report.org_id, repo_id=report.repo_id, fingerprint="f" * 16,
+                title="ZeroDivisionError", first_seen_at=now, last_seen_at=now,
+                occurrence_count=1, releases={}, commits={},
+            )
+        )  # fmt: skip
+        await session.flush()
+        report.issue_id = issue
         session.add(
             GitHubInstallation(
                 id=installation, org_id=uuid.UUID(org_id),
@@ -109,7 +125,7 @@ async def build_org(t: Tenancy, slug: str) -> Org:
         id=org_id, owner=owner, key=key["key"], report=submitted.json()["diagnosis_id"],
         repository=repo.json()["id"], api_key=key["id"], member=member_id,
         invitation=pending.json()["id"], principal=principal.json()["id"],
-        installation=str(installation),
+        installation=str(installation), issue=str(issue),
     )  # fmt: skip
 
 
@@ -123,6 +139,7 @@ def foreign_ids(b: Org) -> dict[str, str]:
         "invitation_id": b.invitation,
         "principal_id": b.principal,
         "installation_uuid": b.installation,
+        "issue_id": b.issue,
     }
 
 
@@ -132,6 +149,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/github-app/installations/{installation_uuid}/repositories"): {
         "repositories": [{"full_name": "beta/app"}]
     },
+    ("PATCH", "/api/v1/issues/{issue_id}"): {"state_change": {"state": "resolved"}},
 }
 
 
@@ -169,6 +187,8 @@ async def snapshot(t: Tenancy, b: Org) -> dict[str, Any]:
         "/api/v1/github-app/installations",
         f"/api/v1/reports/{b.report}",
         f"/api/v1/reports/{b.report}/occurrences",
+        "/api/v1/issues",
+        f"/api/v1/issues/{b.issue}",
     ):
         response = await t.client.get(path, headers=b.owner)
         assert response.status_code == 200, (path, response.text)
@@ -237,6 +257,7 @@ async def test_no_endpoint_reaches_another_organisation(
         b.invitation,
         b.principal,
         b.installation,
+        b.issue,
     }
     seen = 0
     for headers in (a.owner, {"X-API-Key": a.key}):
@@ -250,6 +271,7 @@ async def test_no_endpoint_reaches_another_organisation(
             "/api/v1/orgs",
             "/api/v1/me",
             "/api/v1/github-app/installations",
+            "/api/v1/issues",
         ):
             response = await t.client.get(path, headers=headers)
             if response.status_code == 200:

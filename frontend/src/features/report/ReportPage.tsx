@@ -96,6 +96,20 @@ function ReportView({ report }: { report: Schemas["ReportDetail"] }) {
                 <dd>{repositoryName(repo)}</dd>
               </div>
             )}
+            {report.issue_id && (
+              <div>
+                <dt>Issue</dt>
+                <dd>
+                  <Link to={`/issues/${report.issue_id}`}>View the issue</Link>
+                </dd>
+              </div>
+            )}
+            {(report.code_owners ?? []).length > 0 && (
+              <div>
+                <dt>Code owners</dt>
+                <dd>{(report.code_owners ?? []).join(", ")}</dd>
+              </div>
+            )}
           </dl>
         </div>
         <div className={styles.actions}>

@@ -1,0 +1,3 @@
+export { IssuesPage as default } from "./IssuesPage";
+export { IssuePage } from "./IssuePage";
+export { issueKeys } from "./queries";
