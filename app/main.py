@@ -18,7 +18,9 @@ from app.api.routes import (
     github_app,
     health,
     ingest,
+    issue_links,
     logs,
+    notifications,
     reports,
     repositories,
     repository_checks,
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(webhook_principals.router)
     app.include_router(logs.router)
     app.include_router(reports.router)
+    app.include_router(issue_links.router)
+    app.include_router(notifications.router)
     app.include_router(repositories.router)
     app.include_router(repository_checks.router)
     app.include_router(stats.router)

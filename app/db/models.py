@@ -529,12 +529,8 @@ class NotificationRule(Base):
 
     __table_args__ = (
         Index("ix_notification_rules_org", "org_id"),
-        CheckConstraint(
-            "trigger IN ('new', 'regression', 'threshold')", name="trigger_known"
-        ),
-        CheckConstraint(
-            "channel IN ('slack', 'teams', 'email', 'webhook')", name="channel_known"
-        ),
+        CheckConstraint("trigger IN ('new', 'regression', 'threshold')", name="trigger_known"),
+        CheckConstraint("channel IN ('slack', 'teams', 'email', 'webhook')", name="channel_known"),
         CheckConstraint(
             "trigger <> 'threshold' OR (threshold_count >= 1 AND threshold_minutes >= 1)",
             name="threshold_complete",

@@ -176,7 +176,7 @@ class Notifier:
             starttls=bool(work.config.get("starttls", True)),
             username=str(work.config.get("username") or ""),
             password=work.secret,
-            sender=str(work.config["from"]),
+            sender=str(work.config["from_address"]),
             recipients=[str(r) for r in work.config["to"]],
             timeout_s=self._settings.notify_timeout_s,
         )

@@ -78,7 +78,7 @@ async def validate(rule: RuleInput, *, multi_tenant: bool) -> dict[str, Any]:
         return {"url": url}
     host = str(config.get("host") or "").strip()
     port = config.get("port", 587)
-    sender = str(config.get("from") or "").strip()
+    sender = str(config.get("from_address") or "").strip()
     recipients = config.get("to")
     if not host:
         raise InvalidRule("config.host: the SMTP server's host name is required")
@@ -87,7 +87,7 @@ async def validate(rule: RuleInput, *, multi_tenant: bool) -> dict[str, Any]:
     # The same rule as for webhook URLs: no tenant points the worker at an internal address.
     await _check_url(f"https://{host}:{port}", "config.host", multi_tenant)
     if "@" not in sender:
-        raise InvalidRule("config.from: the sender's e-mail address is required")
+        raise InvalidRule("config.from_address: the sender's e-mail address is required")
     if (
         not isinstance(recipients, list)
         or not recipients
@@ -105,7 +105,7 @@ async def validate(rule: RuleInput, *, multi_tenant: bool) -> dict[str, Any]:
         "port": port,
         "starttls": bool(config.get("starttls", True)),
         "username": username,
-        "from": sender,
+        "from_address": sender,
         "to": recipients,
     }
 
