@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 
 from app.db.models import GitHubInstallation
 from app.db.session import tenant_session
+from app.notifications import rules
 from tests.integration.conftest import Tenancy
 
 pytestmark = pytest.mark.integration
@@ -39,6 +40,7 @@ class Org:
     invitation: str
     principal: str
     installation: str
+    rule: str
 
 
 async def build_org(t: Tenancy, slug: str) -> Org:
@@ -104,12 +106,18 @@ async def build_org(t: Tenancy, slug: str) -> Org:
                 account_type="Organization", repositories=[f"{slug}/app"],
             )
         )  # fmt: skip
+        rule = await rules.create(
+            session, t.platform.kek,
+            rules.RuleInput(name="on-call", trigger="new", channel="slack", config={},
+                            secret="https://hooks.slack.example/services/T0/B0/secret"),
+            org_id=uuid.UUID(org_id), created_by=None, multi_tenant=False,
+        )  # fmt: skip
         await session.commit()
     return Org(
         id=org_id, owner=owner, key=key["key"], report=submitted.json()["diagnosis_id"],
         repository=repo.json()["id"], api_key=key["id"], member=member_id,
         invitation=pending.json()["id"], principal=principal.json()["id"],
-        installation=str(installation),
+        installation=str(installation), rule=str(rule.id),
     )  # fmt: skip
 
 
@@ -123,6 +131,7 @@ def foreign_ids(b: Org) -> dict[str, str]:
         "invitation_id": b.invitation,
         "principal_id": b.principal,
         "installation_uuid": b.installation,
+        "rule_id": b.rule,
     }
 
 
@@ -167,6 +176,9 @@ async def snapshot(t: Tenancy, b: Org) -> dict[str, Any]:
         "/api/v1/webhook-principals",
         "/api/v1/org",
         "/api/v1/github-app/installations",
+        "/api/v1/notification-rules",
+        f"/api/v1/notification-rules/{b.rule}/deliveries",
+        f"/api/v1/reports/{b.report}/linked-issue",
         f"/api/v1/reports/{b.report}",
         f"/api/v1/reports/{b.report}/occurrences",
     ):
@@ -237,6 +249,7 @@ async def test_no_endpoint_reaches_another_organisation(
         b.invitation,
         b.principal,
         b.installation,
+        b.rule,
     }
     seen = 0
     for headers in (a.owner, {"X-API-Key": a.key}):
@@ -250,6 +263,7 @@ async def test_no_endpoint_reaches_another_organisation(
             "/api/v1/orgs",
             "/api/v1/me",
             "/api/v1/github-app/installations",
+            "/api/v1/notification-rules",
         ):
             response = await t.client.get(path, headers=headers)
             if response.status_code == 200:
