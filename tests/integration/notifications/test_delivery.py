@@ -204,3 +204,26 @@ async def test_a_threshold_rule_fires_once_per_crossing(world: World) -> None:
         assert await world.run_due() == ["delivered"]
     [body] = slack.bodies()
     assert body["text"].startswith("Issue crossing its threshold:")
+
+
+async def test_the_worker_hands_notify_jobs_to_the_notifier(world: World, tmp_path: Any) -> None:
+    """The worker's one entry (``run_once``) sends a notification; no diagnosis runs."""
+    from app.bootstrap import Platform
+    from app.db import migrate
+    from worker.main import run_once
+
+    async def no_diagnosis(job: Any) -> Any:
+        raise AssertionError("a notify job must not be diagnosed")
+
+    platform = Platform(
+        settings=world.settings, engine=None, sessions=world.db.sessions,  # type: ignore[arg-type]
+        queue=world.queue, kek=world.kek, head_revision=migrate.head_revision(),
+        local_org_id=world.db.org_a, embedded=None,
+    )  # fmt: skip
+    with serve_receiver("slack") as slack:
+        rule = await world.rule(channel="slack", secret=slack.url)
+        await world.publish(await world.report())
+        assert await run_once(platform, "worker-1", diagnose=no_diagnosis) is True
+    assert len(slack.received) == 1
+    [delivery] = await world.deliveries(rule.id)
+    assert delivery.status == "delivered"
