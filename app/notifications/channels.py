@@ -82,6 +82,8 @@ async def post_json(client: httpx.AsyncClient, url: str, body: bytes,
         response = await client.post(
             url, content=body, headers={"Content-Type": "application/json", **(headers or {})}
         )
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        return Outcome("failed", None, None, f"the URL cannot be used: {exc}"[:ERROR_LIMIT])
     except httpx.TimeoutException as exc:
         return Outcome("retry", None, None, f"timed out ({type(exc).__name__})")
     except httpx.TransportError as exc:

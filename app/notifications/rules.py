@@ -56,6 +56,8 @@ async def _check_url(url: str, what: str, multi_tenant: bool) -> None:
         await check_base_url(url, multi_tenant=multi_tenant)
     except Refused as exc:
         raise InvalidRule(f"{what}: {exc}") from None
+    except ValueError:  # urlsplit: a bracket or a port that is not one
+        raise InvalidRule(f"{what}: {url[:100]!r} is not a valid URL") from None
 
 
 async def validate(rule: RuleInput, *, multi_tenant: bool) -> dict[str, Any]:
