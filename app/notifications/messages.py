@@ -40,9 +40,11 @@ def culprit_of(data: dict[str, Any]) -> str | None:
 
 def suspect_of(data: dict[str, Any]) -> dict[str, Any] | None:
     suspects = data.get("suspect_commits")
-    if not isinstance(suspects, list) or not suspects or not isinstance(suspects[0], dict):
+    candidates = [s for s in suspects if isinstance(s, dict)] if isinstance(suspects, list) else []
+    if not candidates:
         return None
-    first = suspects[0]
+    # The commit that changed the culprit line, when the diagnosis found it; else the first.
+    first = next((s for s in candidates if s.get("touches_culprit_line")), candidates[0])
     message = str(first.get("message") or "").strip().splitlines()
     return {
         "sha": str(first.get("sha") or ""),

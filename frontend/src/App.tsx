@@ -14,6 +14,7 @@ const SubmitPage = lazy(() => import("./features/submit"));
 const RepositoriesPage = lazy(() => import("./features/repositories"));
 const ApiKeysPage = lazy(() => import("./features/apikeys"));
 const MembersPage = lazy(() => import("./features/members"));
+const NotificationsPage = lazy(() => import("./features/notifications"));
 
 function page(element: React.ReactNode) {
   return <Suspense fallback={<Loading />}>{element}</Suspense>;
@@ -30,6 +31,7 @@ const router = createBrowserRouter([
       { path: "repositories", element: page(<RepositoriesPage />) },
       { path: "api-keys", element: page(<ApiKeysPage />) },
       { path: "members", element: page(<MembersPage />) },
+      { path: "notifications", element: page(<NotificationsPage />) },
       // The sign-in layer answers an invitation link before the pages render; then home.
       { path: "invitations/accept", element: <Navigate to="/" replace /> },
       { path: "*", element: <p>There is no page here. <a href="/">Go to the overview</a>.</p> },
