@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import NotificationDelivery, NotificationRule
 from app.db.session import tenant_session
+from app.git.safety import check_base_url
+from app.git.types import Refused
 from app.notifications import channels, messages
 from app.notifications.rules import secret_of
 from app.queue.base import ClaimedJob, JobQueue, StaleClaim
@@ -150,6 +152,17 @@ class Notifier:
         return "failed"
 
     async def _send(self, work: _Work) -> channels.Outcome:
+        target = (
+            str(work.config["url"]) if work.channel == "webhook"
+            else work.secret if work.channel in ("slack", "teams")
+            else f"https://{work.config['host']}:{work.config['port']}"
+        )  # fmt: skip
+        try:
+            # Again at send time: a name that resolved to a public address when the rule was
+            # made may resolve to an internal one now.
+            await check_base_url(target, multi_tenant=self._settings.mode == "multi_tenant")
+        except (Refused, ValueError) as exc:
+            return channels.Outcome("failed", None, None, f"refused: {exc}")
         payload, digest, window = work.payload, work.digest, work.window_s
         if work.channel == "slack":
             body = messages.slack_body(payload, digest, window_s=window)

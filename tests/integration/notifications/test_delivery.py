@@ -227,3 +227,22 @@ async def test_the_worker_hands_notify_jobs_to_the_notifier(world: World, tmp_pa
     assert len(slack.received) == 1
     [delivery] = await world.deliveries(rule.id)
     assert delivery.status == "delivered"
+
+
+async def test_multi_tenant_never_sends_to_an_internal_address(world: World) -> None:
+    """Checked again at send time: a name may resolve elsewhere than when the rule was made."""
+    from app.notifications.delivery import Notifier
+
+    settings = world.settings.model_copy(update={"mode": "multi_tenant"})
+    notifier = Notifier(world.db.sessions, world.queue, world.kek, settings)
+    try:
+        with serve_receiver("slack") as slack:
+            rule = await world.rule(channel="slack", secret=slack.url)
+            await world.publish(await world.report())
+            [job] = await world.queue.claim_many("test-worker", 5)
+            assert await notifier(job) == "failed"
+        assert slack.received == []
+        [delivery] = await world.deliveries(rule.id)
+        assert "refused" in (delivery.error or "")
+    finally:
+        await notifier.aclose()
