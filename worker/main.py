@@ -53,7 +53,9 @@ def diagnose_for(platform: Platform) -> EngineRunner:
 
 
 def notifier_for(platform: Platform) -> Notifier:
-    return Notifier(platform.sessions, platform.queue, platform.kek, platform.settings)
+    return Notifier(
+        platform.sessions, platform.queue, platform.kek, platform.settings, access=platform.access
+    )
 
 
 async def handle(

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["slack", "teams", "email", "webhook"]
+Channel = Literal["slack", "teams", "email", "webhook", "issue_tracker"]
 Trigger = Literal["new", "regression", "threshold"]
 
 
@@ -26,6 +26,8 @@ class ChannelConfig(BaseModel):
     username: str | None = Field(default=None, max_length=320)
     from_address: str | None = Field(default=None, max_length=320)
     to: list[str] | None = Field(default=None, max_length=50)
+    # issue_tracker: also comment on the pull request that brought in the suspect commit.
+    comment_on_pull_request: bool | None = None
 
 
 class RuleCreate(BaseModel):

@@ -530,7 +530,10 @@ class NotificationRule(Base):
     __table_args__ = (
         Index("ix_notification_rules_org", "org_id"),
         CheckConstraint("trigger IN ('new', 'regression', 'threshold')", name="trigger_known"),
-        CheckConstraint("channel IN ('slack', 'teams', 'email', 'webhook')", name="channel_known"),
+        CheckConstraint(
+            "channel IN ('slack', 'teams', 'email', 'webhook', 'issue_tracker')",
+            name="channel_known",
+        ),
         CheckConstraint(
             "trigger <> 'threshold' OR (threshold_count >= 1 AND threshold_minutes >= 1)",
             name="threshold_complete",

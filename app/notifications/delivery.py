@@ -19,14 +19,16 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.models import NotificationDelivery, NotificationRule
+from app.db.models import NotificationDelivery, NotificationRule, Report
 from app.db.session import tenant_session
 from app.git.safety import check_base_url
-from app.git.types import Refused
+from app.git.types import GitProviderError, ProviderUnavailable, RateLimited, Refused
 from app.notifications import channels, messages
 from app.notifications.rules import secret_of
 from app.queue.base import ClaimedJob, JobQueue, StaleClaim
 from app.secrets.base import KeyUnavailable, KeyWrapper
+from app.services import issue_links
+from app.services.repository_access import RepositoryAccess
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ MAX_DELAY_S = 3600.0
 
 @dataclass(frozen=True)
 class _Work:
+    org_id: uuid.UUID
+    report_id: uuid.UUID | None
     delivery_id: uuid.UUID
     channel: str
     config: dict[str, Any]
@@ -59,8 +63,11 @@ class Notifier:
         settings: Settings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        access: RepositoryAccess | None = None,
     ) -> None:
         self._sessions = sessions
+        # How repositories are written to (the ``issue_tracker`` channel).
+        self._access = access or RepositoryAccess()
         self._queue = queue
         self._kek = kek
         self._settings = settings
@@ -132,6 +139,8 @@ class Notifier:
             )
             digest = list(folded.all())
         return _Work(
+            org_id=delivery.org_id,
+            report_id=delivery.report_id,
             delivery_id=delivery.id,
             channel=rule.channel,
             config=dict(rule.config),
@@ -152,6 +161,8 @@ class Notifier:
         return "failed"
 
     async def _send(self, work: _Work) -> channels.Outcome:
+        if work.channel == "issue_tracker":
+            return await self._create_issue(work)
         target = (
             str(work.config["url"]) if work.channel == "webhook"
             else work.secret if work.channel in ("slack", "teams")
@@ -194,6 +205,28 @@ class Notifier:
             timeout_s=self._settings.notify_timeout_s,
         )
         return await channels.send_mail(smtp, messages.email_subject(payload, digest), text)
+
+    async def _create_issue(self, work: _Work) -> channels.Outcome:
+        """The report's GitHub issue or work item (once; an existing one counts as sent)."""
+        if work.report_id is None:
+            return channels.Outcome("failed", None, None, "the report was deleted")
+        try:
+            async with tenant_session(self._sessions, work.org_id) as session, session.begin():
+                report = await session.get(Report, work.report_id)
+                if report is None:
+                    return channels.Outcome("failed", None, None, "the report was deleted")
+                await issue_links.create_link(
+                    session, report, kek=self._kek, access=self._access, settings=self._settings,
+                    created_by=None,
+                    comment_on_pull_request=bool(work.config.get("comment_on_pull_request", True)),
+                )  # fmt: skip
+        except issue_links.CannotLink as exc:
+            return channels.Outcome("failed", None, None, str(exc))
+        except (RateLimited, ProviderUnavailable) as exc:
+            return channels.Outcome("retry", None, None, str(exc))
+        except GitProviderError as exc:
+            return channels.Outcome("failed", None, None, str(exc)[: channels.ERROR_LIMIT])
+        return channels.Outcome("delivered")
 
     async def _record(
         self,

@@ -17,7 +17,7 @@ from app.git.types import Refused
 from app.secrets.base import KeyWrapper
 from app.secrets.envelope import Sealed, seal, unseal
 
-CHANNELS = ("slack", "teams", "email", "webhook")
+CHANNELS = ("slack", "teams", "email", "webhook", "issue_tracker")
 TRIGGERS = ("new", "regression", "threshold")
 
 
@@ -41,6 +41,8 @@ class RuleInput:
 
 def hint(channel: str, secret: str, config: dict[str, Any]) -> str:
     """Enough to recognise a secret, never enough to use it."""
+    if channel == "issue_tracker":
+        return "the repository's own credentials"
     if channel in ("slack", "teams"):
         host = urlsplit(secret).hostname or "?"
         return f"{host} …{secret[-4:]}" if len(secret) > 12 else host
@@ -67,6 +69,9 @@ async def validate(rule: RuleInput, *, multi_tenant: bool) -> dict[str, Any]:
             "a threshold rule needs threshold_count (N occurrences) and threshold_minutes (M)"
         )
     config = rule.config
+    if rule.channel == "issue_tracker":
+        # The report's repository and its stored credentials: nothing else to configure.
+        return {"comment_on_pull_request": bool(config.get("comment_on_pull_request", True))}
     if rule.channel in ("slack", "teams"):
         if not rule.secret:
             raise InvalidRule(f"secret: the {rule.channel} webhook URL is required")

@@ -150,7 +150,8 @@ class NotificationSink:
             report_id=event.report_id,
             payload=payload,
         )
-        if (recent or 0) < rule.storm_limit:
+        # A created issue is per report and idempotent: never folded into a digest.
+        if (recent or 0) < rule.storm_limit or rule.channel == "issue_tracker":
             delivery.job_id = await self._job(session, event, delay_s=0)
         else:
             digest = await self._open_digest(session, rule, event)

@@ -140,7 +140,7 @@ def upgrade() -> None:
             name="ck_notification_rules_trigger_known",
         ),
         sa.CheckConstraint(
-            "channel IN ('slack', 'teams', 'email', 'webhook')",
+            "channel IN ('slack', 'teams', 'email', 'webhook', 'issue_tracker')",
             name="ck_notification_rules_channel_known",
         ),
         sa.CheckConstraint(

@@ -934,6 +934,8 @@ export interface components {
          *     the recipients (``to``). Slack and Teams: nothing (their URL is the secret).
          */
         ChannelConfig: {
+            /** Comment On Pull Request */
+            comment_on_pull_request?: boolean | null;
             /** From Address */
             from_address?: string | null;
             /** Host */
@@ -1709,7 +1711,7 @@ export interface components {
              * Channel
              * @enum {string}
              */
-            channel: "slack" | "teams" | "email" | "webhook";
+            channel: "slack" | "teams" | "email" | "webhook" | "issue_tracker";
             config?: components["schemas"]["ChannelConfig"];
             /**
              * Enabled
@@ -1749,7 +1751,7 @@ export interface components {
              * Channel
              * @enum {string}
              */
-            channel: "slack" | "teams" | "email" | "webhook";
+            channel: "slack" | "teams" | "email" | "webhook" | "issue_tracker";
             config: components["schemas"]["ChannelConfig"];
             /**
              * Created At

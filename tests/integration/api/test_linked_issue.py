@@ -176,3 +176,41 @@ async def test_concurrent_clicks_create_one_issue(committed: Platform, tmp_path:
     assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
     assert len({a.json()["url"] for a in answers}) == 1
     assert len(github.issues) == 1
+
+
+async def test_a_rule_creates_the_github_issue_of_a_new_issue(
+    client: httpx.AsyncClient, platform: Platform, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from app.issues.events import IssueEvent, IssueEventKind
+    from app.notifications.delivery import Notifier
+    from app.notifications.sink import NotificationSink
+
+    org = platform.local_org_id
+    assert org is not None
+    rule = await client.post(
+        "/api/v1/notification-rules",
+        json={"name": "file it", "trigger": "new", "channel": "issue_tracker"},
+    )
+    assert rule.status_code == 201, rule.text
+    notifier = Notifier(platform.sessions, platform.queue, platform.kek, platform.settings,
+                        access=platform.access)  # fmt: skip
+    try:
+        with serve(GitHubHandler, build_sample_repo(tmp_path), token=TOKEN) as github:
+            report = await _report(platform, await _register(client, github, "github"))
+            event = IssueEvent(kind=IssueEventKind.NEW, org_id=org, repo_id=None,
+                               issue_id=uuid.uuid4(), report_id=report,
+                               occurred_at=datetime.now(UTC))  # fmt: skip
+            async with tenant_session(platform.sessions, org) as session:
+                await NotificationSink(platform.queue, platform.settings).publish(session, event)
+                await session.commit()
+            [job] = await platform.queue.claim_many("w", 5)
+            assert await notifier(job) == "delivered"
+        assert len(github.issues) == 1
+        shown = (await client.get(f"/api/v1/reports/{report}/linked-issue")).json()
+        assert shown["url"] == "https://github.com/acme/shop/issues/1"
+        log = await client.get(f"/api/v1/notification-rules/{rule.json()['id']}/deliveries")
+        assert [d["status"] for d in log.json()] == ["delivered"]
+    finally:
+        await notifier.aclose()

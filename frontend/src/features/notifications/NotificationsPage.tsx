@@ -14,6 +14,7 @@ const CHANNELS: Record<Channel, string> = {
   teams: "Microsoft Teams (workflow webhook)",
   email: "E-mail (SMTP)",
   webhook: "Outbound webhook (signed)",
+  issue_tracker: "Create a GitHub issue / Azure DevOps work item",
 };
 const TRIGGERS: Record<Trigger, string> = {
   new: "A new issue",
@@ -25,6 +26,7 @@ const SECRET_LABEL: Record<Channel, string> = {
   teams: "Workflow webhook URL",
   email: "SMTP password (empty: no sign-in)",
   webhook: "Signing secret (16 characters or more)",
+  issue_tracker: "",
 };
 
 function describe(rule: Rule): string {
@@ -262,16 +264,23 @@ function NewRule() {
             </label>
           </>
         )}
-        <label>
-          {SECRET_LABEL[channel]}
-          <input
-            type="password"
-            autoComplete="off"
-            required={channel !== "email"}
-            value={secret}
-            onChange={(e) => setSecret(e.target.value)}
-          />
-        </label>
+        {channel === "issue_tracker" ? (
+          <p className={ui.muted}>
+            In the report&apos;s repository, with its own credentials (they need write access to issues or work
+            items), and a comment on the suspect commit&apos;s pull request.
+          </p>
+        ) : (
+          <label>
+            {SECRET_LABEL[channel]}
+            <input
+              type="password"
+              autoComplete="off"
+              required={channel !== "email"}
+              value={secret}
+              onChange={(e) => setSecret(e.target.value)}
+            />
+          </label>
+        )}
         {create.isError && <ErrorState error={create.error} />}
         <div>
           <button type="submit" className={ui.primary} disabled={create.isPending}>
