@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,23 +30,94 @@ class ChannelConfig(BaseModel):
     comment_on_pull_request: bool | None = None
 
 
-class RuleCreate(BaseModel):
+# What the API accepts is described exactly, so a request the schema allows is a rule that
+# can work (the service checks again, and in multi-tenant mode also refuses internal addresses).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = rf"{_LABEL}(?:\.{_LABEL})*"
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+URL_PATTERN = rf"^https?://{_HOST}(?::{_PORT})?(?:/[^\s]*)?$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+WebhookUrl = Annotated[str, Field(pattern=URL_PATTERN, max_length=2048)]
+Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=320)]
+
+
+class _Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     trigger: Trigger
-    # trigger=threshold: N occurrences of one issue within M minutes.
+    # trigger=threshold: N occurrences of one issue within M minutes (default 10 in 5).
     threshold_count: int | None = Field(default=None, ge=1, le=1_000_000)
     threshold_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
-    channel: Channel
-    config: ChannelConfig = Field(default_factory=ChannelConfig)
-    # Write-only: the Slack or Teams webhook URL, the SMTP password, or the webhook's signing
-    # secret. Sealed at once; the API shows only a hint of it.
-    secret: str = Field(default="", max_length=2048)
     # More than storm_limit messages within storm_window_s: one digest instead.
     storm_limit: int = Field(default=10, ge=1, le=10_000)
     storm_window_s: int = Field(default=600, ge=60, le=24 * 3600)
     enabled: bool = True
+
+
+class SlackRule(_Rule):
+    channel: Literal["slack"]
+    # Write-only: the incoming webhook's URL. Sealed at once; only a hint is ever shown.
+    secret: WebhookUrl
+
+
+class TeamsRule(_Rule):
+    channel: Literal["teams"]
+    # Write-only: the Teams workflow's HTTP POST URL.
+    secret: WebhookUrl
+
+
+class EmailConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(pattern=rf"^{_HOST}$", max_length=253)
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    # Unset: no sign-in.
+    username: str | None = Field(default=None, max_length=320)
+    from_address: Email
+    to: list[Email] = Field(min_length=1, max_length=50)
+
+
+class EmailRule(_Rule):
+    channel: Literal["email"]
+    config: EmailConfig
+    # Write-only: the SMTP password (empty without a username).
+    secret: str = Field(default="", max_length=1024)
+
+
+class WebhookConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: WebhookUrl
+
+
+class WebhookRule(_Rule):
+    channel: Literal["webhook"]
+    config: WebhookConfig
+    # Write-only: the HMAC-SHA256 signing secret.
+    secret: str = Field(min_length=16, max_length=256)
+
+
+class IssueTrackerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment_on_pull_request: bool = True
+
+
+class IssueTrackerRule(_Rule):
+    """Create the report's GitHub issue / Azure DevOps work item with the repository's own
+    credentials (nothing secret to give)."""
+
+    channel: Literal["issue_tracker"]
+    config: IssueTrackerConfig = Field(default_factory=IssueTrackerConfig)
+
+
+RuleCreate = Annotated[
+    SlackRule | TeamsRule | EmailRule | WebhookRule | IssueTrackerRule,
+    Field(discriminator="channel"),
+]
 
 
 class RuleOut(BaseModel):

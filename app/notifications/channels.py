@@ -151,6 +151,8 @@ async def send_mail(smtp: SmtpSettings, subject: str, text: str) -> Outcome:
         return Outcome(
             "failed", None, None, f"every recipient was refused: {exc.recipients!r}"[:ERROR_LIMIT]
         )
+    except (UnicodeError, ValueError) as exc:  # an address or header SMTP cannot carry
+        return Outcome("failed", None, None, f"the message cannot be sent: {exc}"[:ERROR_LIMIT])
     except (OSError, smtplib.SMTPException) as exc:
         return Outcome(
             "retry", None, None, f"SMTP failed ({type(exc).__name__}: {exc})"[:ERROR_LIMIT]

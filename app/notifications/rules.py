@@ -103,8 +103,6 @@ async def validate(rule: RuleInput, *, multi_tenant: bool) -> dict[str, Any]:
     ):
         raise InvalidRule("config.to: a list of 1 to 50 e-mail addresses")
     username = str(config.get("username") or "")
-    if username and not rule.secret:
-        raise InvalidRule("secret: the SMTP password is required with config.username")
     if multi_tenant and not config.get("starttls", True):
         raise InvalidRule("config.starttls: required in multi-tenant mode (passwords travel)")
     return {

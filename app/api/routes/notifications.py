@@ -8,7 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from app.api.deps import Admin, Member, PlatformDep, SessionDep
-from app.api.notification_schemas import ChannelConfig, DeliveryOut, RuleCreate, RuleOut
+from app.api.notification_schemas import (
+    ChannelConfig,
+    DeliveryOut,
+    EmailRule,
+    IssueTrackerRule,
+    RuleCreate,
+    RuleOut,
+    WebhookRule,
+)
 from app.db.models import NotificationDelivery, NotificationRule
 from app.notifications import rules
 
@@ -69,7 +77,13 @@ async def create_rule(
     body: RuleCreate, session: SessionDep, platform: PlatformDep, actor: Admin
 ) -> RuleOut:
     """Add a rule. ``secret`` is sealed at once and never returned."""
-    config = body.config.model_dump(exclude_none=True)
+    config = (
+        body.config.model_dump(exclude_none=True)
+        if isinstance(body, EmailRule | WebhookRule | IssueTrackerRule)
+        else {}
+    )
+    secret = "" if isinstance(body, IssueTrackerRule) else body.secret
+    threshold = body.trigger == "threshold"
     try:
         rule = await rules.create(
             session,
@@ -79,9 +93,9 @@ async def create_rule(
                 trigger=body.trigger,
                 channel=body.channel,
                 config=config,
-                secret=body.secret,
-                threshold_count=body.threshold_count,
-                threshold_minutes=body.threshold_minutes,
+                secret=secret,
+                threshold_count=(body.threshold_count or 10) if threshold else None,
+                threshold_minutes=(body.threshold_minutes or 5) if threshold else None,
                 storm_limit=body.storm_limit,
                 storm_window_s=body.storm_window_s,
                 enabled=body.enabled,

@@ -1092,6 +1092,67 @@ export interface components {
             started_at: string | null;
             status: components["schemas"]["ReportStatus"];
         };
+        /** EmailConfig */
+        EmailConfig: {
+            /** From Address */
+            from_address: string;
+            /** Host */
+            host: string;
+            /**
+             * Port
+             * @default 587
+             */
+            port?: number;
+            /**
+             * Starttls
+             * @default true
+             */
+            starttls?: boolean;
+            /** To */
+            to: string[];
+            /** Username */
+            username?: string | null;
+        };
+        /** EmailRule */
+        EmailRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "email";
+            config: components["schemas"]["EmailConfig"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Secret
+             * @default
+             */
+            secret?: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
+        };
         /** GrantedRepository */
         GrantedRepository: {
             /** Default Branch */
@@ -1322,6 +1383,53 @@ export interface components {
             pull_request_note?: string | null;
             /** Url */
             url: string;
+        };
+        /** IssueTrackerConfig */
+        IssueTrackerConfig: {
+            /**
+             * Comment On Pull Request
+             * @default true
+             */
+            comment_on_pull_request?: boolean;
+        };
+        /**
+         * IssueTrackerRule
+         * @description Create the report's GitHub issue / Azure DevOps work item with the repository's own
+         *     credentials (nothing secret to give).
+         */
+        IssueTrackerRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "issue_tracker";
+            config?: components["schemas"]["IssueTrackerConfig"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
         };
         /**
          * LogData
@@ -1705,46 +1813,6 @@ export interface components {
         RoleUpdate: {
             role: components["schemas"]["Role"];
         };
-        /** RuleCreate */
-        RuleCreate: {
-            /**
-             * Channel
-             * @enum {string}
-             */
-            channel: "slack" | "teams" | "email" | "webhook" | "issue_tracker";
-            config?: components["schemas"]["ChannelConfig"];
-            /**
-             * Enabled
-             * @default true
-             */
-            enabled?: boolean;
-            /** Name */
-            name: string;
-            /**
-             * Secret
-             * @default
-             */
-            secret?: string;
-            /**
-             * Storm Limit
-             * @default 10
-             */
-            storm_limit?: number;
-            /**
-             * Storm Window S
-             * @default 600
-             */
-            storm_window_s?: number;
-            /** Threshold Count */
-            threshold_count?: number | null;
-            /** Threshold Minutes */
-            threshold_minutes?: number | null;
-            /**
-             * Trigger
-             * @enum {string}
-             */
-            trigger: "new" | "regression" | "threshold";
-        };
         /** RuleOut */
         RuleOut: {
             /**
@@ -1810,6 +1878,42 @@ export interface components {
              */
             tenant_id: string;
         };
+        /** SlackRule */
+        SlackRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "slack";
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /** Secret */
+            secret: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
+        };
         /** StatsOut */
         StatsOut: {
             /** Average Confidence */
@@ -1831,6 +1935,42 @@ export interface components {
             today: number;
             /** Total */
             total: number;
+        };
+        /** TeamsRule */
+        TeamsRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "teams";
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /** Secret */
+            secret: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
         };
         /** TokenUpdate */
         TokenUpdate: {
@@ -1858,6 +1998,48 @@ export interface components {
             delivery: string;
             /** Outcome */
             outcome: string;
+        };
+        /** WebhookConfig */
+        WebhookConfig: {
+            /** Url */
+            url: string;
+        };
+        /** WebhookRule */
+        WebhookRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "webhook";
+            config: components["schemas"]["WebhookConfig"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /** Secret */
+            secret: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
         };
     };
     responses: never;
@@ -3489,7 +3671,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RuleCreate"];
+                "application/json": components["schemas"]["SlackRule"] | components["schemas"]["TeamsRule"] | components["schemas"]["EmailRule"] | components["schemas"]["WebhookRule"] | components["schemas"]["IssueTrackerRule"];
             };
         };
         responses: {

@@ -157,30 +157,28 @@ function NewRule() {
 
   function submit(event: SubmitEvent) {
     event.preventDefault();
-    const config: RuleCreate["config"] =
-      channel === "webhook"
-        ? { url }
-        : channel === "email"
-          ? {
-              host,
-              port,
-              starttls,
-              username: username || null,
-              from_address: from,
-              to: to
-                .split(",")
-                .map((a) => a.trim())
-                .filter(Boolean),
-            }
-          : {};
-    const body: RuleCreate = {
+    const common = {
       name,
       trigger,
-      channel,
-      secret,
-      config,
       ...(trigger === "threshold" ? { threshold_count: count, threshold_minutes: minutes } : {}),
     };
+    const recipients = to
+      .split(",")
+      .map((a) => a.trim())
+      .filter(Boolean);
+    const body: RuleCreate =
+      channel === "webhook"
+        ? { ...common, channel, secret, config: { url } }
+        : channel === "email"
+          ? {
+              ...common,
+              channel,
+              secret,
+              config: { host, port, starttls, username: username || null, from_address: from, to: recipients },
+            }
+          : channel === "issue_tracker"
+            ? { ...common, channel, config: { comment_on_pull_request: true } }
+            : { ...common, channel, secret };
     create.mutate(body, {
       onSuccess: () => {
         setName("");

@@ -2,7 +2,12 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
 
 export type Rule = Schemas["RuleOut"];
-export type RuleCreate = Schemas["RuleCreate"];
+export type RuleCreate =
+  | Schemas["SlackRule"]
+  | Schemas["TeamsRule"]
+  | Schemas["EmailRule"]
+  | Schemas["WebhookRule"]
+  | Schemas["IssueTrackerRule"];
 export type Delivery = Schemas["DeliveryOut"];
 
 export const notificationKeys = {
