@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 Channel = Literal["slack", "teams", "email", "webhook", "issue_tracker"]
 Trigger = Literal["new", "regression", "threshold"]
@@ -35,8 +35,11 @@ class ChannelConfig(BaseModel):
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
-URL_PATTERN = rf"^https?://{_HOST}(?::{_PORT})?(?:/[^\s]*)?$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+# Explicit character ranges (no ``\s``): Python's and JSON Schema's (ECMA) regexes must agree.
+_VISIBLE = r"[^\x00-\x20\x7f-\x9f]"
+_VISIBLE_NOT_AT = r"[^@\x00-\x20\x7f-\x9f]"
+URL_PATTERN = rf"^https?://{_HOST}(?::{_PORT})?(?:/{_VISIBLE}*)?$"
+EMAIL_PATTERN = rf"^{_VISIBLE_NOT_AT}+@{_VISIBLE_NOT_AT}+$"
 
 WebhookUrl = Annotated[str, Field(pattern=URL_PATTERN, max_length=2048)]
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=320)]
@@ -53,7 +56,7 @@ class _Rule(BaseModel):
     # More than storm_limit messages within storm_window_s: one digest instead.
     storm_limit: int = Field(default=10, ge=1, le=10_000)
     storm_window_s: int = Field(default=600, ge=60, le=24 * 3600)
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class SlackRule(_Rule):
@@ -73,7 +76,7 @@ class EmailConfig(BaseModel):
 
     host: str = Field(pattern=rf"^{_HOST}$", max_length=253)
     port: int = Field(default=587, ge=1, le=65535)
-    starttls: bool = True
+    starttls: StrictBool = True
     # Unset: no sign-in.
     username: str | None = Field(default=None, max_length=320)
     from_address: Email
@@ -103,7 +106,7 @@ class WebhookRule(_Rule):
 class IssueTrackerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment_on_pull_request: bool = True
+    comment_on_pull_request: StrictBool = True
 
 
 class IssueTrackerRule(_Rule):
@@ -161,7 +164,7 @@ class IssueLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Also comment on the pull request that brought in the suspect commit.
-    comment_on_pull_request: bool = True
+    comment_on_pull_request: StrictBool = True
 
 
 class IssueLinkOut(BaseModel):

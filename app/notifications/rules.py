@@ -44,12 +44,14 @@ def hint(channel: str, secret: str, config: dict[str, Any]) -> str:
     if channel == "issue_tracker":
         return "the repository's own credentials"
     if channel in ("slack", "teams"):
-        host = urlsplit(secret).hostname or "?"
+        host = (urlsplit(secret).hostname or "?")[:60]
         return f"{host} …{secret[-4:]}" if len(secret) > 12 else host
     if channel == "email":
-        return f"{config.get('username') or 'no sign-in'}@{config.get('host')}" + (
-            " (password set)" if secret else ""
-        )
+        who = str(config.get("username") or "no sign-in")
+        who = who if len(who) <= 24 else who[:23] + "…"
+        host = str(config.get("host"))
+        host = host if len(host) <= 40 else host[:39] + "…"
+        return f"{who}@{host}" + (" (password set)" if secret else "")
     return f"…{secret[-4:]}" if len(secret) >= 16 else "set"
 
 
