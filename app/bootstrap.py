@@ -19,6 +19,7 @@ from app.db.entra import EntraPassword, use_entra_password
 from app.db.session import create_engine, session_factory
 from app.git.tokens import GitHubApp
 from app.issues.events import IssueEventSink
+from app.notifications.sink import NotificationSink
 from app.queue.base import JobQueue
 from app.queue.postgres import PostgresJobQueue
 from app.queue.servicebus import ServiceBusJobQueue
@@ -49,7 +50,8 @@ class Platform:
     # process, so token caches are shared.
     access: RepositoryAccess = field(default_factory=RepositoryAccess)
     # Where issue events (new, regression, occurrence) go: the worker and the API publish
-    # through it inside the transaction that recorded them. Nobody listens yet.
+    # through it inside the transaction that recorded them. ``bootstrap`` sets the
+    # notification rules' sink; a Platform built by hand discards the events.
     issue_events: IssueEventSink = field(default_factory=DiscardIssueEvents)
 
     async def aclose(self) -> None:
@@ -206,6 +208,7 @@ async def bootstrap(
         local_org_id=local_org_id,
         embedded=embedded,
         local_user_id=local_user_id,
+        issue_events=NotificationSink(queue, settings),
         access=RepositoryAccess(
             github_app=github_app(settings),
             identity_grants=settings.azure_devops_identity_grants

@@ -18,8 +18,10 @@ from app.api.routes import (
     github_app,
     health,
     ingest,
+    issue_links,
     issues,
     logs,
+    notifications,
     reports,
     repositories,
     repository_checks,
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(reports.router)
     app.include_router(issues.router)
     app.include_router(issues.changes)
+    app.include_router(issue_links.router)
+    app.include_router(notifications.router)
     app.include_router(repositories.router)
     app.include_router(repository_checks.router)
     app.include_router(stats.router)

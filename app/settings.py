@@ -171,6 +171,25 @@ class Settings(BaseSettings):
     # diagnosis counts an occurrence on that report instead of paying for a new one; 0: off.
     grouping_window_s: float = Field(default=24 * 3600, ge=0, le=90 * 24 * 3600)
 
+    # Notifications and write-back (README "Notifications"). Where people open the SPA: the
+    # link in every message and every created issue is ``{public_url}/reports/{id}``.
+    public_url: str = "http://127.0.0.1:8000"
+    # One delivery attempt's time limit (connect + answer) for Slack, Teams, webhooks, SMTP.
+    notify_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # The first retry's delay; doubles per attempt (a Retry-After answer overrides it).
+    notify_retry_delay_s: float = Field(default=30.0, ge=0, le=3600)
+    notify_max_attempts: int = Field(default=6, ge=1, le=50)
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, url: str) -> str:
+        if not url.startswith(("https://", "http://")) or "?" in url or "#" in url:
+            raise ValueError(
+                f"LOGDAWG_PUBLIC_URL must be the SPA's base URL like https://logdawg.example.com,"
+                f" got {url!r}"
+            )
+        return url.rstrip("/")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -24,6 +24,7 @@ from app import telemetry
 from app.bootstrap import Platform, bootstrap
 from app.git.cache import MemoryCache
 from app.llm.diagnosers import build_diagnoser, config_from_settings
+from app.notifications.delivery import Notifier
 from app.observability import configure_logging, request_id_var
 from app.queue.base import ClaimedJob
 from app.queue.postgres import NOTIFY_CHANNEL, PostgresJobQueue
@@ -51,14 +52,40 @@ def diagnose_for(platform: Platform) -> EngineRunner:
     )
 
 
-async def handle(platform: Platform, job: ClaimedJob, diagnose: Diagnose) -> None:
+def notifier_for(platform: Platform) -> Notifier:
+    return Notifier(
+        platform.sessions, platform.queue, platform.kek, platform.settings, access=platform.access
+    )
+
+
+async def handle(
+    platform: Platform, job: ClaimedJob, diagnose: Diagnose, notify: Notifier | None = None
+) -> None:
     """Run one claimed job and log its outcome (the function the loop hands every job to).
-    Its log lines carry the id of the request that submitted the log."""
+    Its log lines carry the id of the request that submitted the log. A ``notify`` job (one
+    notification delivery) goes to the notifier; every other job is a diagnosis."""
     token = request_id_var.set(job.request_id)
     try:
-        await _handle(platform, job, diagnose)
+        if job.kind == "notify":
+            await _notify(platform, job, notify)
+        else:
+            await _handle(platform, job, diagnose)
     finally:
         request_id_var.reset(token)
+
+
+async def _notify(platform: Platform, job: ClaimedJob, notify: Notifier | None) -> None:
+    owned = notify is None
+    notifier = notify or notifier_for(platform)
+    try:
+        status = await notifier(job)
+    finally:
+        if owned:
+            await notifier.aclose()
+    logger.info(
+        "notify job %s (attempt %s): %s",
+        job.id, job.attempts, status or "discarded (lease lost)",
+    )  # fmt: skip
 
 
 async def _handle(platform: Platform, job: ClaimedJob, diagnose: Diagnose) -> None:
@@ -82,12 +109,13 @@ async def run_once(
     worker_id: str,
     heartbeat: Heartbeat | None = None,
     diagnose: Diagnose | None = None,
+    notify: Notifier | None = None,
 ) -> bool:
     """Process one job if one is due; False when the queue had nothing."""
     job = await platform.queue.claim(worker_id)
     if job is None:
         return False
-    await handle(platform, job, diagnose or diagnose_for(platform))
+    await handle(platform, job, diagnose or diagnose_for(platform), notify)
     if heartbeat is not None:
         heartbeat.jobs += 1
     return True
@@ -126,10 +154,12 @@ class Worker:
         *,
         concurrency: int | None = None,
         heartbeat: Heartbeat | None = None,
+        notify: Notifier | None = None,
     ) -> None:
         self.platform = platform
         self.worker_id = worker_id
         self.diagnose = diagnose
+        self.notify = notify
         self.concurrency = concurrency or platform.settings.worker_concurrency
         self.heartbeat = heartbeat or Heartbeat()
         self.in_flight: dict[asyncio.Task[None], ClaimedJob] = {}
@@ -221,7 +251,7 @@ class Worker:
 
     async def _run_job(self, job: ClaimedJob) -> None:
         try:
-            await handle(self.platform, job, self.diagnose)
+            await handle(self.platform, job, self.diagnose, self.notify)
             self.heartbeat.jobs += 1
         except asyncio.CancelledError:
             raise
@@ -303,11 +333,13 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             stale_after_s=settings.job_visibility_timeout_s,
         )  # fmt: skip
     diagnose = diagnose_for(platform)
+    notify = notifier_for(platform)
     try:
-        await Worker(platform, worker_id, diagnose, heartbeat=heartbeat).run(stop)
+        await Worker(platform, worker_id, diagnose, heartbeat=heartbeat, notify=notify).run(stop)
     finally:
         if server is not None:
             server.close()
+        await notify.aclose()
         await diagnose.aclose()
         await platform.aclose()
 

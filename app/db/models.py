@@ -392,9 +392,8 @@ class Job(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    report_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE"), unique=True
-    )
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    # ``diagnose`` (one per report) or ``notify`` (a notification delivery about the report).
     kind: Mapped[str] = mapped_column(String(50), server_default="diagnose")
     status: Mapped[JobStatus] = mapped_column(
         _enum(JobStatus, "job_status"), server_default=JobStatus.QUEUED.value
@@ -418,6 +417,14 @@ class Job(Base):
             postgresql_where=text("status IN ('queued', 'running')"),
         ),
         Index("ix_jobs_org", "org_id"),
+        # One diagnosis job per report (the report id is its idempotency key); notification
+        # jobs about the same report are not limited.
+        Index(
+            "uq_jobs_report_id",
+            "report_id",
+            unique=True,
+            postgresql_where=text("kind = 'diagnose'"),
+        ),
         CheckConstraint("max_attempts >= 1", name="max_attempts_positive"),
     )
 
@@ -590,6 +597,122 @@ class IssueActivity(Base):
     )
 
 
+class NotificationRule(Base):
+    """When to tell whom: a trigger (a new issue, a regression, an issue crossing N
+    occurrences in M minutes) and one channel. The channel's secret (a Slack or Teams webhook
+    URL, the SMTP password, the webhook signing secret) is sealed like a repository token,
+    authenticated with the organisation and the rule's id; only ``secret_hint`` is shown."""
+
+    __tablename__ = "notification_rules"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    trigger: Mapped[str] = mapped_column(String(20))
+    threshold_count: Mapped[int | None] = mapped_column(Integer)
+    threshold_minutes: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    # What the channel needs that is not secret (SMTP host, port, sender, recipients; the
+    # webhook's URL).
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_key_version: Mapped[str] = mapped_column(String(200))
+    secret_hint: Mapped[str] = mapped_column(String(100))
+    # Storm control: more than ``storm_limit`` messages in ``storm_window_s`` become one digest.
+    storm_limit: Mapped[int] = mapped_column(Integer, server_default=text("10"))
+    storm_window_s: Mapped[int] = mapped_column(Integer, server_default=text("600"))
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        Index("ix_notification_rules_org", "org_id"),
+        CheckConstraint("trigger IN ('new', 'regression', 'threshold')", name="trigger_known"),
+        CheckConstraint(
+            "channel IN ('slack', 'teams', 'email', 'webhook', 'issue_tracker')",
+            name="channel_known",
+        ),
+        CheckConstraint(
+            "trigger <> 'threshold' OR (threshold_count >= 1 AND threshold_minutes >= 1)",
+            name="threshold_complete",
+        ),
+        CheckConstraint("storm_limit >= 1 AND storm_window_s >= 1", name="storm_positive"),
+    )
+
+
+class NotificationDelivery(Base):
+    """One message of a rule and what became of it: the delivery log. A message folded into
+    a digest (a storm) points at the digest's delivery and is not sent on its own."""
+
+    __tablename__ = "notification_deliveries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    rule_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("notification_rules.id", ondelete="CASCADE")
+    )
+    job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), unique=True
+    )
+    # ``message`` or ``digest``
+    kind: Mapped[str] = mapped_column(String(20), server_default="message")
+    event: Mapped[str] = mapped_column(String(20))
+    issue_id: Mapped[uuid.UUID | None] = mapped_column()
+    report_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="SET NULL")
+    )
+    # What the message says (title, culprit, suspect commit, link), fixed when it was queued.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    digest_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("notification_deliveries.id", ondelete="SET NULL")
+    )
+    # queued, retrying, delivered, failed, digested (folded into ``digest_id``)
+    status: Mapped[str] = mapped_column(String(20), server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    next_retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_notification_deliveries_rule", "rule_id", text("created_at DESC")),
+        Index("ix_notification_deliveries_org", "org_id"),
+        Index("ix_notification_deliveries_digest", "digest_id"),
+    )
+
+
+class ReportIssueLink(Base):
+    """The GitHub issue or Azure DevOps work item created from a report (one per report)."""
+
+    __tablename__ = "report_issue_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), unique=True
+    )
+    repo_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("repositories.id", ondelete="SET NULL")
+    )
+    provider: Mapped[str] = mapped_column(String(20))
+    # The issue number or work item id, and where a person opens it.
+    external_id: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2048))
+    # The comment left on the pull request that introduced the suspect commit, if any.
+    pull_request_comment_url: Mapped[str | None] = mapped_column(String(2048))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (Index("ix_report_issue_links_org", "org_id"),)
+
+
 # Tables filtered by the ``app.current_org`` setting; ``organisations`` is filtered on ``id``.
 TENANT_TABLES = (
     "memberships",
@@ -608,4 +731,7 @@ TENANT_TABLES = (
     "github_install_states",
     "issues",
     "issue_activities",
+    "notification_rules",
+    "notification_deliveries",
+    "report_issue_links",
 )

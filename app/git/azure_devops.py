@@ -74,8 +74,12 @@ class AzureDevOpsClient(RestClient):
     def __repr__(self) -> str:
         return f"AzureDevOpsClient({self._base_url or API})"
 
+    def collection(self, repo: RepoRef) -> str:
+        """The organisation's (or Azure DevOps Server collection's) URL."""
+        return (self._base_url or f"{API}/{quote(repo.owner, safe='')}").rstrip("/")
+
     def _root(self, repo: RepoRef) -> str:
-        collection = (self._base_url or f"{API}/{quote(repo.owner, safe='')}").rstrip("/")
+        collection = self.collection(repo)
         project = quote(repo.project or "", safe="")
         return f"{collection}/{project}/_apis/git/repositories/{quote(repo.name, safe='')}"
 

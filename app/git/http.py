@@ -141,10 +141,21 @@ class ProviderHttp:
         immutable: bool,
         not_found: GitProviderError,
         max_bytes: int | None = None,
+        content_type: str | None = None,
+        forbidden: GitProviderError | None = None,
+        cacheable: bool = True,
     ) -> Answer:
+        """``cacheable=False`` for writes (an issue created is not a cached answer);
+        ``forbidden`` replaces the read-oriented error of a 403 (a write the token may not
+        do); ``content_type`` for bodies that are not plain JSON (a JSON Patch)."""
         # An absolute URL is one the client derived itself (GitHub's GraphQL endpoint).
         absolute = path.startswith(("https://", "http://"))
         url = str(httpx.URL(path if absolute else self.base_url + path, params=params))
+        if not cacheable:
+            headers = {"Accept": accept, **({"Content-Type": content_type} if content_type else {})}
+            return await self._send(
+                method, url, headers, json_body, not_found, max_bytes, forbidden=forbidden
+            )
         key = self._key(method, url, accept, json_body)
         cached = await self.cache.get(key)
         if cached is not None and cached.immutable:
@@ -171,6 +182,8 @@ class ProviderHttp:
         json_body: Any,
         not_found: GitProviderError,
         max_bytes: int | None,
+        *,
+        forbidden: GitProviderError | None = None,
     ) -> Answer:
         policy = self.policy
         semaphore = _semaphores.setdefault(self._token_id, asyncio.Semaphore(policy.concurrency))
@@ -216,6 +229,8 @@ class ProviderHttp:
                     forget()
                     continue
             self._note_budget(answer.headers)
+            if answer.status == 403 and forbidden is not None:
+                raise forbidden
             return self._checked(answer, not_found)
         raise ProviderUnavailable(f"{self.provider} did not answer")  # pragma: no cover
 
@@ -232,7 +247,12 @@ class ProviderHttp:
             fresh = await self._source.token()
             if fresh:
                 headers = {**headers, "Authorization": f"Bearer {fresh}"}
-        request = self._client.build_request(method, url, headers=headers, json=json_body)
+        if json_body is not None and "Content-Type" in headers:
+            # A JSON body under its own media type (application/json-patch+json).
+            content = json.dumps(json_body).encode()
+            request = self._client.build_request(method, url, headers=headers, content=content)
+        else:
+            request = self._client.build_request(method, url, headers=headers, json=json_body)
         response = await self._client.send(request, stream=True)
         try:
             chunks: list[bytes] = []
@@ -249,6 +269,8 @@ class ProviderHttp:
     def _checked(self, answer: Answer, not_found: GitProviderError) -> Answer:
         if answer.status in (200, 201, 304):
             return answer
+        if answer.status == 410:  # gone for good: GitHub's answer when Issues are turned off
+            raise not_found
         if answer.status == 401:
             raise BadCredentials(f"{self.provider} rejected the token (401): check or replace it")
         if answer.status == 403:

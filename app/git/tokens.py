@@ -41,6 +41,9 @@ AZURE_DEVOPS_SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/.default"
 GITHUB_API_VERSION = "2022-11-28"
 # What an installation token may do: read the code and its metadata, nothing else.
 READ_PERMISSIONS = {"contents": "read", "metadata": "read"}
+# Write-back (an issue from a report, a comment on the suspect commit's pull request): the app
+# must have been granted these when it was installed.
+WRITE_PERMISSIONS = {**READ_PERMISSIONS, "issues": "write", "pull_requests": "write"}
 
 Clock = Callable[[], float]
 
@@ -122,7 +125,7 @@ class GitHubApp:
         self._clock = clock
         self._margin_s = margin_s
         self._timeout_s = timeout_s
-        self._cache: dict[tuple[int, str | None], _Cached] = {}
+        self._cache: dict[tuple[int, str | None, bool], _Cached] = {}
         self.minted = 0  # how many installation tokens this process asked for
 
     def __repr__(self) -> str:
@@ -194,10 +197,12 @@ class GitHubApp:
             raise ProviderUnavailable(f"GitHub answered {status}")
         raise RepositoryNotFound(f"GitHub answered {status} for the app installation")
 
-    async def mint(self, installation_id: int, repository: str | None) -> Minted:
+    async def mint(
+        self, installation_id: int, repository: str | None, *, write: bool = False
+    ) -> Minted:
         """A new installation token, narrowed to ``repository`` (its name, without the owner)
-        and read permissions."""
-        body: dict[str, Any] = {"permissions": READ_PERMISSIONS}
+        and read permissions (with ``write``: also issues and pull requests, for write-back)."""
+        body: dict[str, Any] = {"permissions": WRITE_PERMISSIONS if write else READ_PERMISSIONS}
         if repository is not None:
             body["repositories"] = [repository]
         response = await self._call(
@@ -214,14 +219,16 @@ class GitHubApp:
             raise ProviderUnavailable("GitHub answered an installation token without an expiry")
         return Minted(token, expires.timestamp())
 
-    async def token(self, installation_id: int, repository: str | None) -> str:
+    async def token(
+        self, installation_id: int, repository: str | None, *, write: bool = False
+    ) -> str:
         """The cached token for the installation and repository, renewed when it has less
         than the margin left."""
-        cached = self._cache.setdefault((installation_id, repository), _Cached())
+        cached = self._cache.setdefault((installation_id, repository, write), _Cached())
         async with cached.lock:
             minted = cached.minted
             if minted is None or minted.expires_at - self._margin_s <= self._clock():
-                minted = cached.minted = await self.mint(installation_id, repository)
+                minted = cached.minted = await self.mint(installation_id, repository, write=write)
             if minted.expires_at <= self._clock():
                 raise ProviderUnavailable("GitHub answered an installation token already expired")
             return minted.token
@@ -335,18 +342,28 @@ class GitHubApp:
 
 
 class InstallationTokenSource:
-    def __init__(self, app: GitHubApp, installation_id: int, repository: str | None) -> None:
+    def __init__(
+        self, app: GitHubApp, installation_id: int, repository: str | None, *, write: bool = False
+    ) -> None:
         self._app = app
         self.installation_id = installation_id
         self._repository = repository
+        self._write = write
         self.key = f"github-installation:{installation_id}"
         self.api_url = app.api_url
+
+    def for_writing(self) -> InstallationTokenSource:
+        """The same installation and repository, with tokens that may also write issues and
+        pull request comments."""
+        return InstallationTokenSource(
+            self._app, self.installation_id, self._repository, write=True
+        )
 
     def __repr__(self) -> str:
         return f"InstallationTokenSource({self.installation_id})"
 
     async def token(self) -> str | None:
-        return await self._app.token(self.installation_id, self._repository)
+        return await self._app.token(self.installation_id, self._repository, write=self._write)
 
     def forget_token(self) -> None:
         """GitHub refused the cached token (401): the next request mints a new one."""

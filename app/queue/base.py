@@ -45,9 +45,16 @@ class ClaimedJob:
 
 class JobQueue(Protocol):
     async def enqueue(
-        self, session: AsyncSession, *, org_id: uuid.UUID, report_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        *,
+        org_id: uuid.UUID,
+        report_id: uuid.UUID,
+        kind: str = "diagnose",
     ) -> uuid.UUID:
-        """Add a job in the caller's transaction, so it commits with the report or not at all."""
+        """Add a job in the caller's transaction, so it commits with the report or not at all.
+        ``kind``: ``diagnose`` (the report's one diagnosis) or ``notify`` (a notification
+        delivery about it; the worker finds which through the job's id)."""
         ...
 
     async def claim(self, worker_id: str) -> ClaimedJob | None:

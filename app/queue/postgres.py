@@ -52,12 +52,18 @@ class PostgresJobQueue:
         return self._max_attempts
 
     async def enqueue(
-        self, session: AsyncSession, *, org_id: uuid.UUID, report_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        *,
+        org_id: uuid.UUID,
+        report_id: uuid.UUID,
+        kind: str = "diagnose",
     ) -> uuid.UUID:
         job = Job(
             id=uuid.uuid4(),
             org_id=org_id,
             report_id=report_id,
+            kind=kind,
             max_attempts=self._max_attempts,
             # The request that queued it (a re-run), so the worker's log lines name it.
             request_id=session.info.get("request_id") or request_id_var.get(),

@@ -116,9 +116,14 @@ class ServiceBusJobQueue:
         return self._sender
 
     async def enqueue(
-        self, session: AsyncSession, *, org_id: uuid.UUID, report_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        *,
+        org_id: uuid.UUID,
+        report_id: uuid.UUID,
+        kind: str = "diagnose",
     ) -> uuid.UUID:
-        job_id = await self._rows.enqueue(session, org_id=org_id, report_id=report_id)
+        job_id = await self._rows.enqueue(session, org_id=org_id, report_id=report_id, kind=kind)
         session.info.setdefault(OUTBOX, []).append(
             (job_id, org_id, report_id, 0, request_id_var.get())
         )

@@ -378,7 +378,7 @@ async def rerun(session: AsyncSession, queue: JobQueue, report: Report) -> Repor
         if report.status is ReportStatus.PENDING:
             return report  # already waiting for a worker: nothing to add
     # The finished job's row (one per report) makes way for the new one.
-    await session.execute(delete(Job).where(Job.report_id == report.id))
+    await session.execute(delete(Job).where(Job.report_id == report.id, Job.kind == "diagnose"))
     await session.execute(
         update(Report)
         .where(Report.id == report.id)

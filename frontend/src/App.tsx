@@ -19,6 +19,7 @@ const ApiKeysPage = lazy(() => import("./features/apikeys"));
 const MembersPage = lazy(() => import("./features/members"));
 const IssuesPage = lazy(() => import("./features/issues"));
 const IssuePage = lazy(() => import("./features/issues").then((m) => ({ default: m.IssuePage })));
+const NotificationsPage = lazy(() => import("./features/notifications"));
 
 function page(element: React.ReactNode) {
   return <Suspense fallback={<Loading />}>{element}</Suspense>;
@@ -39,6 +40,7 @@ const router = createBrowserRouter([
       { path: "github/installed", element: page(<GitHubInstalledPage />) },
       { path: "api-keys", element: page(<ApiKeysPage />) },
       { path: "members", element: page(<MembersPage />) },
+      { path: "notifications", element: page(<NotificationsPage />) },
       // The sign-in layer answers an invitation link before the pages render; then home.
       { path: "invitations/accept", element: <Navigate to="/" replace /> },
       { path: "*", element: <p>There is no page here. <a href="/">Go to the overview</a>.</p> },

@@ -9,7 +9,7 @@ organisation with an open request for that account (and, when the platform verif
 that GitHub requester), and nothing else.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-30
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,7 @@ the id in ``deleted_repo_id`` (no foreign key: the row is gone). It fires only w
 the ingest path pays for it.
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0010"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

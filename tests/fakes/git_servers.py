@@ -219,6 +219,15 @@ class FakeServer:
             },
         )  # fmt: skip
 
+    # Write-back: issues / work items created (their JSON bodies), pull request comments,
+    # the pull requests each commit belongs to, and whether writes are refused (a read-only
+    # token: 403, as the providers answer it).
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    pulls: dict[str, list[int]] = field(default_factory=dict)
+    read_only: bool = False
+    content_types: list[str] = field(default_factory=list)
+
     def sent(self, conditional: bool | None = None) -> int:
         return sum(1 for r in self.requests if conditional is None or r.conditional == conditional)
 
@@ -489,6 +498,8 @@ class GitHubHandler(_Handler):
             return NOT_FOUND
         rest = path[len(prefix) :]
         git = self.fake.git
+        if written := self._write(method, rest, payload):
+            return written
         if m := re.fullmatch(r"commits/(.+)", rest):
             sha = git.sha(m.group(1))
             if sha is None:
@@ -558,6 +569,51 @@ class GitHubHandler(_Handler):
             params = {"setup_action": "request"}
         target = f"{fake.callback_url}?{urlencode({**params, 'state': state, 'code': code})}"
         return 302, {"Location": target}, b""
+
+    def _write(
+        self, method: str, rest: str, payload: Any
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        """Issues, the pull requests of a commit, and issue/pull request comments."""
+        fake, web = self.fake, f"https://github.com/{self.owner}/{self.repo}"
+        forbidden = _json(
+            {"message": "Resource not accessible by personal access token",
+             "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue",
+             "status": "403"}, 403, etag=False,
+        )  # fmt: skip
+        if rest == "issues" and method == "POST":
+            if fake.read_only:
+                return forbidden
+            if not isinstance(payload, dict) or not payload.get("title"):
+                return _json({"message": "Validation Failed"}, 422, etag=False)
+            with fake.lock:
+                number = len(fake.issues) + 1
+                fake.issues.append({"number": number, **payload})
+            return _json(
+                {"id": 1000 + number, "number": number, "title": payload["title"],
+                 "body": payload.get("body"), "state": "open",
+                 "html_url": f"{web}/issues/{number}",
+                 "url": f"{self.fake.url}/repos/{self.owner}/{self.repo}/issues/{number}"},
+                201, etag=False,
+            )  # fmt: skip
+        if (m := re.fullmatch(r"commits/([0-9a-f]{40})/pulls", rest)) and method == "GET":
+            pulls = [
+                {"number": n, "state": "closed", "merged_at": "2026-11-20T10:00:00Z",
+                 "html_url": f"{web}/pull/{n}"}
+                for n in fake.pulls.get(m.group(1), [])
+            ]  # fmt: skip
+            return _json(pulls, etag=False)
+        if (m := re.fullmatch(r"issues/(\d+)/comments", rest)) and method == "POST":
+            if fake.read_only:
+                return forbidden
+            with fake.lock:
+                comment_id = 5000 + len(fake.comments)
+                fake.comments.append({"number": int(m.group(1)), **(payload or {})})
+            return _json(
+                {"id": comment_id, "body": (payload or {}).get("body"),
+                 "html_url": f"{web}/pull/{m.group(1)}#issuecomment-{comment_id}"},
+                201, etag=False,
+            )  # fmt: skip
+        return None
 
     def _graphql(self, payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         """The ``repository.object(expression).blame(path).ranges`` query of GitHub's GraphQL
@@ -678,7 +734,28 @@ class AzureDevOpsHandler(_Handler):
     def answer(
         self, method: str, path: str, query: dict[str, str], payload: Any
     ) -> tuple[int, dict[str, str], bytes]:
+        fake = self.fake
+        if path == f"/{self.org}/{self.project}/_apis/wit/workitems/$Bug" and method == "POST":
+            return self._work_item(query, payload)
         prefix = f"/{self.org}/{self.project}/_apis/git/repositories/{self.repo}"
+        if path == f"{prefix}/pullrequestquery" and method == "POST":
+            found = {
+                sha: [{"pullRequestId": n, "status": "completed"} for n in fake.pulls.get(sha, [])]
+                for q in payload.get("queries", []) if q.get("type") == "commit"
+                for sha in q.get("items", [])
+            }  # fmt: skip
+            return _json({"queries": payload.get("queries"), "results": [found]}, etag=False)
+        if (m := re.fullmatch(re.escape(prefix) + r"/pullRequests/(\d+)/threads", path)) and (
+            method == "POST"
+        ):
+            if fake.read_only:
+                return _json({"message": "TF401027: You need the Git 'Contribute to pull "
+                              "requests' permission."}, 403, etag=False)  # fmt: skip
+            with fake.lock:
+                fake.comments.append({"pull": int(m.group(1)), **payload})
+                thread_id = len(fake.comments)
+            return _json({"id": thread_id, "comments": payload.get("comments"), "status": 1},
+                         etag=False)  # fmt: skip
         if not path.startswith(prefix):
             return _json({"message": "TF401019: The Git repository does not exist."}, 404, False)
         rest = path[len(prefix) :]
@@ -739,6 +816,34 @@ class AzureDevOpsHandler(_Handler):
         if rest == "/filediffs" and method == "POST":
             return self._file_diffs(payload)
         return NOT_FOUND
+
+    def _work_item(self, query: dict[str, str], patch: Any) -> tuple[int, dict[str, str], bytes]:
+        """Work Items - Create (7.1): a JSON Patch document, under its own media type."""
+        fake = self.fake
+        content_type = self.headers.get("Content-Type", "")
+        fake.content_types.append(content_type)
+        if query.get("api-version") != "7.1":
+            return _json({"message": "api-version 7.1 is required"}, 400, etag=False)
+        if not content_type.startswith("application/json-patch+json"):
+            return _json({"message": "VS402834: the body must be a JSON Patch document"}, 415,
+                         etag=False)  # fmt: skip
+        if fake.read_only:
+            return _json({"message": "TF401027: You need the Work Items (Read & write) scope."},
+                         403, etag=False)  # fmt: skip
+        fields = {op["path"].removeprefix("/fields/"): op["value"] for op in patch
+                  if op.get("op") == "add" and op["path"].startswith("/fields/")}  # fmt: skip
+        relations = [op["value"] for op in patch if op.get("path") == "/relations/-"]
+        with fake.lock:
+            number = 100 + len(fake.issues)
+            fake.issues.append({"id": number, "fields": fields, "relations": relations,
+                                "patch": patch})  # fmt: skip
+        web = f"https://dev.azure.com/{self.org}/{self.project}/_workitems/edit/{number}"
+        return _json(
+            {"id": number, "rev": 1, "fields": fields, "relations": relations,
+             "_links": {"html": {"href": web}},
+             "url": f"https://dev.azure.com/{self.org}/_apis/wit/workItems/{number}"},
+            200, etag=False,
+        )  # fmt: skip
 
     def _commit(self, c: dict[str, Any]) -> dict[str, Any]:
         person = {"name": c["name"], "email": c["email"], "date": c["date"]}

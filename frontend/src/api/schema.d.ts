@@ -466,6 +466,72 @@ export interface paths {
         patch: operations["change_role_api_v1_members__user_id__patch"];
         trace?: never;
     };
+    "/api/v1/notification-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description The organisation's rules, oldest first. Secrets are never shown, only a hint.
+         */
+        get: operations["list_rules_api_v1_notification_rules_get"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description Add a rule. ``secret`` is sealed at once and never returned.
+         */
+        post: operations["create_rule_api_v1_notification_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notification-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Rule */
+        get: operations["get_rule_api_v1_notification_rules__rule_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Rule
+         * @description Delete the rule with its delivery log; queued deliveries are dropped.
+         */
+        delete: operations["delete_rule_api_v1_notification_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notification-rules/{rule_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The rule's delivery log, newest first: status, response code, attempts, next retry,
+         *     error; messages folded into a digest during a storm name the digest.
+         */
+        get: operations["list_deliveries_api_v1_notification_rules__rule_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/org": {
         parameters: {
             query?: never;
@@ -554,6 +620,33 @@ export interface paths {
          * @description Delete the report with its occurrences and its job. This cannot be undone.
          */
         delete: operations["delete_report_api_v1_reports__report_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{report_id}/linked-issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Linked Issue
+         * @description The report's issue or work item; null when none was created yet.
+         */
+        get: operations["get_linked_issue_api_v1_reports__report_id__linked_issue_get"];
+        put?: never;
+        /**
+         * Create Linked Issue
+         * @description Create a GitHub issue (GitHub repositories) or an Azure DevOps Bug work item with the
+         *     diagnosis in Markdown and a link back to the report, and (optionally) comment on the pull
+         *     request that brought in the suspect commit. Once: a second call, or a concurrent one,
+         *     answers the existing link with 200.
+         */
+        post: operations["create_linked_issue_api_v1_reports__report_id__linked_issue_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -948,6 +1041,33 @@ export interface components {
             /** Scopes */
             scopes: string[];
         };
+        /**
+         * ChannelConfig
+         * @description What the channel needs that is not secret. Webhook: ``url``. E-mail: the SMTP
+         *     server's ``host``, ``port``, ``starttls``, ``username``, the sender (``from_address``) and
+         *     the recipients (``to``). Slack and Teams: nothing (their URL is the secret).
+         */
+        ChannelConfig: {
+            /** Comment On Pull Request */
+            comment_on_pull_request?: boolean | null;
+            /** From Address */
+            from_address?: string | null;
+            /** Host */
+            host?: string | null;
+            /** Port */
+            port?: number | null;
+            /**
+             * Starttls
+             * @default true
+             */
+            starttls?: boolean;
+            /** To */
+            to?: string[] | null;
+            /** Url */
+            url?: string | null;
+            /** Username */
+            username?: string | null;
+        };
         /** ChosenRepository */
         ChosenRepository: {
             /**
@@ -968,6 +1088,50 @@ export interface components {
             ok: boolean;
             /** Problem */
             problem?: ("bad_credentials" | "not_found" | "branch_not_found" | "refused" | "rate_limited" | "unavailable" | "access_removed") | null;
+        };
+        /**
+         * DeliveryOut
+         * @description One message of a rule: what it was about and what became of it.
+         */
+        DeliveryOut: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Digest Id */
+            digest_id: string | null;
+            /** Error */
+            error: string | null;
+            /** Event */
+            event: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "message" | "digest";
+            /** Next Retry At */
+            next_retry_at: string | null;
+            /** Report Id */
+            report_id: string | null;
+            /** Response Code */
+            response_code: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "retrying" | "delivered" | "failed" | "digested";
+            /** Title */
+            title: string | null;
         };
         /** DiagnoseAccepted */
         DiagnoseAccepted: {
@@ -1041,6 +1205,67 @@ export interface components {
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["ReportStatus"];
+        };
+        /** EmailConfig */
+        EmailConfig: {
+            /** From Address */
+            from_address: string;
+            /** Host */
+            host: string;
+            /**
+             * Port
+             * @default 587
+             */
+            port?: number;
+            /**
+             * Starttls
+             * @default true
+             */
+            starttls?: boolean;
+            /** To */
+            to: string[];
+            /** Username */
+            username?: string | null;
+        };
+        /** EmailRule */
+        EmailRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "email";
+            config: components["schemas"]["EmailConfig"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Secret
+             * @default
+             */
+            secret?: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
         };
         /** GitHubAppStatus */
         GitHubAppStatus: {
@@ -1397,6 +1622,43 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** IssueLinkCreate */
+        IssueLinkCreate: {
+            /**
+             * Comment On Pull Request
+             * @default true
+             */
+            comment_on_pull_request?: boolean;
+        };
+        /**
+         * IssueLinkOut
+         * @description The GitHub issue or Azure DevOps work item created from a report.
+         */
+        IssueLinkOut: {
+            /**
+             * Created
+             * @default false
+             */
+            created?: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** External Id */
+            external_id: string;
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "github" | "azure_devops";
+            /** Pull Request Comment Url */
+            pull_request_comment_url: string | null;
+            /** Pull Request Note */
+            pull_request_note?: string | null;
+            /** Url */
+            url: string;
+        };
         /** IssuePage */
         IssuePage: {
             /** Items */
@@ -1475,6 +1737,53 @@ export interface components {
             state: components["schemas"]["IssueState"];
             /** Title */
             title: string;
+        };
+        /** IssueTrackerConfig */
+        IssueTrackerConfig: {
+            /**
+             * Comment On Pull Request
+             * @default true
+             */
+            comment_on_pull_request?: boolean;
+        };
+        /**
+         * IssueTrackerRule
+         * @description Create the report's GitHub issue / Azure DevOps work item with the repository's own
+         *     credentials (nothing secret to give).
+         */
+        IssueTrackerRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "issue_tracker";
+            config?: components["schemas"]["IssueTrackerConfig"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
         };
         /**
          * IssueUpdate
@@ -1911,6 +2220,44 @@ export interface components {
         RoleUpdate: {
             role: components["schemas"]["Role"];
         };
+        /** RuleOut */
+        RuleOut: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "slack" | "teams" | "email" | "webhook" | "issue_tracker";
+            config: components["schemas"]["ChannelConfig"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Secret Hint */
+            secret_hint: string;
+            /** Storm Limit */
+            storm_limit: number;
+            /** Storm Window S */
+            storm_window_s: number;
+            /** Threshold Count */
+            threshold_count: number | null;
+            /** Threshold Minutes */
+            threshold_minutes: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
+        };
         /**
          * Scope
          * @enum {string}
@@ -1973,6 +2320,42 @@ export interface components {
             certificate: string;
             client_secret?: unknown;
         });
+        /** SlackRule */
+        SlackRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "slack";
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /** Secret */
+            secret: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
+        };
         /** StatsOut */
         StatsOut: {
             /** Average Confidence */
@@ -1994,6 +2377,42 @@ export interface components {
             today: number;
             /** Total */
             total: number;
+        };
+        /** TeamsRule */
+        TeamsRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "teams";
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /** Secret */
+            secret: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
         };
         /** TimelineEntry */
         TimelineEntry: {
@@ -2050,6 +2469,48 @@ export interface components {
             delivery: string;
             /** Outcome */
             outcome: string;
+        };
+        /** WebhookConfig */
+        WebhookConfig: {
+            /** Url */
+            url: string;
+        };
+        /** WebhookRule */
+        WebhookRule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            channel: "webhook";
+            config: components["schemas"]["WebhookConfig"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Name */
+            name: string;
+            /** Secret */
+            secret: string;
+            /**
+             * Storm Limit
+             * @default 10
+             */
+            storm_limit?: number;
+            /**
+             * Storm Window S
+             * @default 600
+             */
+            storm_window_s?: number;
+            /** Threshold Count */
+            threshold_count?: number | null;
+            /** Threshold Minutes */
+            threshold_minutes?: number | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "new" | "regression" | "threshold";
         };
     };
     responses: never;
@@ -4127,6 +4588,351 @@ export interface operations {
             };
         };
     };
+    list_rules_api_v1_notification_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"][];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_rule_api_v1_notification_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlackRule"] | components["schemas"]["TeamsRule"] | components["schemas"]["EmailRule"] | components["schemas"]["WebhookRule"] | components["schemas"]["IssueTrackerRule"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A concurrent change of the same resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rule_api_v1_notification_rules__rule_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this organisation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_rule_api_v1_notification_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this organisation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_notification_rules__rule_id__deliveries_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"][];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this organisation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_org_api_v1_org_get: {
         parameters: {
             query?: never;
@@ -4655,6 +5461,182 @@ export interface operations {
             };
             /** @description The request is not valid; `detail` and `errors` say why. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_linked_issue_api_v1_reports__report_id__linked_issue_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueLinkOut"] | null;
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this organisation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable (restarting or overloaded). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_linked_issue_api_v1_reports__report_id__linked_issue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["IssueLinkCreate"] | null;
+            };
+        };
+        responses: {
+            /** @description The report already had one; nothing new was created. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueLinkOut"];
+                };
+            };
+            /** @description No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your role in the organisation (or the API key's scope) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this organisation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The report cannot have one (no diagnosis or no repository). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds LOGDAWG_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid; `detail` and `errors` say why. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider could not be reached or failed. */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

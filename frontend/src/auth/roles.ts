@@ -11,6 +11,9 @@ export const NEEDS = {
   manageRepositories: "admin",
   manageApiKeys: "admin",
   manageMembers: "admin",
+  manageNotifications: "admin",
+  readNotifications: "member",
+  createLinkedIssue: "member",
   grantOwner: "owner",
 } as const satisfies Record<string, Role>;
 

@@ -11,6 +11,7 @@ export function Layout() {
     ["/submit", "Submit a log", session.can("submit")],
     ["/repositories", "Repositories", true],
     ["/api-keys", "API keys", session.can("manageApiKeys")],
+    ["/notifications", "Notifications", session.can("readNotifications")],
     ["/members", "Members", session.config.mode === "multi_tenant"],
   ];
   return (

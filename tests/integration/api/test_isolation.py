@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from app.db.models import GitHubInstallation, Issue, Report
 from app.db.session import tenant_session
+from app.notifications import rules
 from tests.integration.conftest import Tenancy
 
 pytestmark = pytest.mark.integration
@@ -41,6 +42,7 @@ class Org:
     principal: str
     installation: str
     issue: str
+    rule: str
 
 
 async def build_org(t: Tenancy, slug: str) -> Org:
@@ -120,12 +122,18 @@ async def build_org(t: Tenancy, slug: str) -> Org:
                 account_type="Organization", repositories=[f"{slug}/app"],
             )
         )  # fmt: skip
+        rule = await rules.create(
+            session, t.platform.kek,
+            rules.RuleInput(name="on-call", trigger="new", channel="slack", config={},
+                            secret="https://hooks.slack.example/services/T0/B0/secret"),
+            org_id=uuid.UUID(org_id), created_by=None, multi_tenant=False,
+        )  # fmt: skip
         await session.commit()
     return Org(
         id=org_id, owner=owner, key=key["key"], report=submitted.json()["diagnosis_id"],
         repository=repo.json()["id"], api_key=key["id"], member=member_id,
         invitation=pending.json()["id"], principal=principal.json()["id"],
-        installation=str(installation), issue=str(issue),
+        installation=str(installation), issue=str(issue), rule=str(rule.id),
     )  # fmt: skip
 
 
@@ -140,6 +148,7 @@ def foreign_ids(b: Org) -> dict[str, str]:
         "principal_id": b.principal,
         "installation_uuid": b.installation,
         "issue_id": b.issue,
+        "rule_id": b.rule,
     }
 
 
@@ -185,6 +194,9 @@ async def snapshot(t: Tenancy, b: Org) -> dict[str, Any]:
         "/api/v1/webhook-principals",
         "/api/v1/org",
         "/api/v1/github-app/installations",
+        "/api/v1/notification-rules",
+        f"/api/v1/notification-rules/{b.rule}/deliveries",
+        f"/api/v1/reports/{b.report}/linked-issue",
         f"/api/v1/reports/{b.report}",
         f"/api/v1/reports/{b.report}/occurrences",
         "/api/v1/issues",
@@ -258,6 +270,7 @@ async def test_no_endpoint_reaches_another_organisation(
         b.principal,
         b.installation,
         b.issue,
+        b.rule,
     }
     seen = 0
     for headers in (a.owner, {"X-API-Key": a.key}):
@@ -272,6 +285,7 @@ async def test_no_endpoint_reaches_another_organisation(
             "/api/v1/me",
             "/api/v1/github-app/installations",
             "/api/v1/issues",
+            "/api/v1/notification-rules",
         ):
             response = await t.client.get(path, headers=headers)
             if response.status_code == 200:

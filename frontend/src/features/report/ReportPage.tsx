@@ -10,10 +10,61 @@ import { exact, percent, when } from "../../lib/format";
 import { repositoryName, useRepositoryList } from "../repositories";
 import { CodeBlock } from "./CodeBlock";
 import { fileLink } from "./links";
-import { downloadMarkdown, isActive, useDeleteReport, useOccurrences, useRerun, useReport } from "./queries";
+import {
+  downloadMarkdown,
+  isActive,
+  useCreateLinkedIssue,
+  useDeleteReport,
+  useLinkedIssue,
+  useOccurrences,
+  useRerun,
+  useReport,
+} from "./queries";
 import { asDiagnosis, type Diagnosis, type Frame } from "./types";
 import styles from "./Report.module.css";
 import ui from "../../components/ui.module.css";
+
+/** The report's GitHub issue or Azure DevOps work item: its link, or the button that creates it. */
+function LinkedIssue({ reportId, provider, canCreate }: { reportId: string; provider: string; canCreate: boolean }) {
+  const linked = useLinkedIssue(reportId, true);
+  const create = useCreateLinkedIssue(reportId);
+  const what = provider === "github" ? "GitHub issue" : "work item";
+  if (linked.isPending) return null;
+  const link = create.data ?? linked.data;
+  return (
+    <section aria-labelledby="linked-issue" className={`${ui.card} ${styles.tracked}`}>
+      <h2 id="linked-issue">Tracked in</h2>
+      {link ? (
+        <>
+          <p>
+            <a href={link.url} target="_blank" rel="noreferrer">
+              {provider === "github" ? `GitHub issue #${link.external_id}` : `Work item ${link.external_id}`}
+            </a>
+          </p>
+          {link.pull_request_comment_url && (
+            <p>
+              <a href={link.pull_request_comment_url} target="_blank" rel="noreferrer">
+                Comment on the suspect commit&apos;s pull request
+              </a>
+            </p>
+          )}
+          {create.data?.pull_request_note && <p className={ui.muted}>{create.data.pull_request_note}</p>}
+        </>
+      ) : (
+        <>
+          <p className={ui.muted}>No {what} yet.</p>
+          {canCreate && (
+            <button type="button" className={ui.primary} disabled={create.isPending} onClick={() => create.mutate()}>
+              {provider === "github" ? "Create GitHub issue" : "Create work item"}
+            </button>
+          )}
+        </>
+      )}
+      {linked.isError && <ErrorState error={linked.error} />}
+      {create.isError && <ErrorState error={create.error} />}
+    </section>
+  );
+}
 
 export function ReportPage() {
   const { id = "" } = useParams();
@@ -140,6 +191,9 @@ function ReportView({ report }: { report: Schemas["ReportDetail"] }) {
           )}
         </div>
       </header>
+      {diagnosis && repo && repo.provider !== "local" && (
+        <LinkedIssue reportId={report.id} provider={repo.provider} canCreate={session.can("createLinkedIssue")} />
+      )}
       {(actionError ?? rerun.error ?? remove.error) && (
         <ErrorState error={actionError ?? rerun.error ?? remove.error} />
       )}

@@ -6,6 +6,7 @@ import { reportKeys, isActive, usePollInterval } from "../reports";
 export const keys = {
   detail: reportKeys.detail,
   occurrences: reportKeys.occurrences,
+  linkedIssue: (id: string) => [...reportKeys.detail(id), "linked-issue"] as const,
 };
 
 export function useReport(id: string) {
@@ -28,6 +29,30 @@ export function useOccurrences(id: string, enabled: boolean) {
         }),
       ),
     enabled,
+  });
+}
+
+/** The GitHub issue or Azure DevOps work item created from the report (null: none yet). */
+export function useLinkedIssue(id: string, enabled: boolean) {
+  return useQuery({
+    queryKey: keys.linkedIssue(id),
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v1/reports/{report_id}/linked-issue", { params: { path: { report_id: id } } })),
+    enabled,
+  });
+}
+
+export function useCreateLinkedIssue(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST("/api/v1/reports/{report_id}/linked-issue", {
+          params: { path: { report_id: id } },
+          body: { comment_on_pull_request: true },
+        }),
+      ),
+    onSuccess: (link) => client.setQueryData(keys.linkedIssue(id), link),
   });
 }
 

@@ -1,0 +1,200 @@
+"""Writing a finding back where the team works: a GitHub issue or an Azure DevOps work item,
+and a comment on the pull request that brought in the suspect commit.
+
+The calls (all documented REST endpoints):
+
+- GitHub: ``POST /repos/{owner}/{repo}/issues``; ``GET /repos/{owner}/{repo}/commits/{sha}/pulls``
+  (the pull requests associated with a commit); ``POST /repos/{owner}/{repo}/issues/{pr}/comments``.
+  The token needs Issues: Read and write and Pull requests: Read and write (fine-grained PAT,
+  or the GitHub App's permissions), or the ``repo`` scope (classic PAT).
+- Azure DevOps (7.1): ``POST {org}/{project}/_apis/wit/workitems/$Bug`` with a JSON Patch body;
+  ``POST .../git/repositories/{repo}/pullrequestquery`` (the pull requests that merged a
+  commit); ``POST .../pullRequests/{id}/threads``. The PAT needs Work Items (Read & write) and
+  Code (Read & write) for the comment.
+
+A 403 from the provider raises ``WriteForbidden`` naming exactly that permission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from app.git.azure_devops import VERSION, AzureDevOpsClient
+from app.git.github import GitHubClient
+from app.git.types import GitProviderError, RepoRef
+
+BODY_LIMIT = 60_000  # GitHub's issue and comment bodies hold 65,536 characters
+
+
+class WriteForbidden(GitProviderError):
+    """The provider refused the write (403): the token lacks a write permission."""
+
+
+class TrackerMissing(GitProviderError):
+    """The repository (or its issue tracker) was not found."""
+
+
+@dataclass(frozen=True)
+class Created:
+    external_id: str
+    url: str
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= BODY_LIMIT else text[: BODY_LIMIT - 40] + "\n\n… (shortened)"
+
+
+def _github_root(repo: RepoRef) -> str:
+    return f"/repos/{quote(repo.owner, safe='')}/{quote(repo.name, safe='')}"
+
+
+GITHUB_ISSUES = (
+    "the token needs Issues: Read and write (a fine-grained token or the GitHub App's "
+    "permissions) or the repo scope (a classic token)"
+)
+GITHUB_PULLS = (
+    "the token needs Pull requests: Read and write to comment on the pull request "
+    "(or the repo scope)"
+)
+ADO_WORK_ITEMS = "the token needs the Work Items (Read & write) scope (vso.work_write)"
+ADO_CODE_WRITE = "the token needs the Code (Read & write) scope to comment on the pull request"
+
+
+async def github_issue(client: GitHubClient, repo: RepoRef, title: str, body: str) -> Created:
+    answer = await client.http.request(
+        "POST",
+        f"{_github_root(repo)}/issues",
+        accept="application/vnd.github+json",
+        json_body={"title": title[:256], "body": _clip(body)},
+        immutable=False,
+        cacheable=False,
+        not_found=TrackerMissing(
+            f"GitHub has no issues for {repo.label}: the repository was not found, the token "
+            "cannot see it, or its Issues are turned off"
+        ),
+        forbidden=WriteForbidden(f"GitHub refused to create an issue in {repo.label} (403): "
+                                 f"{GITHUB_ISSUES}"),
+    )  # fmt: skip
+    data = answer.json()
+    return Created(str(data["number"]), str(data["html_url"]))
+
+
+async def github_pull_request(client: GitHubClient, repo: RepoRef, sha: str) -> int | None:
+    answer = await client.http.request(
+        "GET",
+        f"{_github_root(repo)}/commits/{quote(sha, safe='')}/pulls",
+        accept="application/vnd.github+json",
+        immutable=False,
+        cacheable=False,
+        not_found=TrackerMissing(f"GitHub knows no commit {sha[:12]} in {repo.label}"),
+    )
+    pulls = answer.json()
+    if not isinstance(pulls, list):
+        return None
+    # The one that merged it, if any; otherwise the first that contains it.
+    merged = [p for p in pulls if isinstance(p, dict) and p.get("merged_at")]
+    candidates = merged or [p for p in pulls if isinstance(p, dict)]
+    return int(candidates[0]["number"]) if candidates else None
+
+
+async def github_comment(client: GitHubClient, repo: RepoRef, number: int, body: str) -> str:
+    answer = await client.http.request(
+        "POST",
+        f"{_github_root(repo)}/issues/{number}/comments",
+        accept="application/vnd.github+json",
+        json_body={"body": _clip(body)},
+        immutable=False,
+        cacheable=False,
+        not_found=TrackerMissing(f"GitHub has no pull request #{number} in {repo.label}"),
+        forbidden=WriteForbidden(f"GitHub refused the comment on #{number} (403): {GITHUB_PULLS}"),
+    )
+    return str(answer.json()["html_url"])
+
+
+def _ado_collection(client: AzureDevOpsClient, repo: RepoRef) -> str:
+    return client.collection(repo)
+
+
+def _ado_project(client: AzureDevOpsClient, repo: RepoRef) -> str:
+    return f"{_ado_collection(client, repo)}/{quote(repo.project or '', safe='')}"
+
+
+async def azure_work_item(
+    client: AzureDevOpsClient, repo: RepoRef, title: str, markdown: str, link: str
+) -> Created:
+    """A Bug whose Repro Steps hold the diagnosis as Markdown, with a hyperlink to the report."""
+    patch: list[dict[str, Any]] = [
+        {"op": "add", "path": "/fields/System.Title", "value": title[:255]},
+        {"op": "add", "path": "/fields/Microsoft.VSTS.TCM.ReproSteps", "value": _clip(markdown)},
+        {"op": "add", "path": "/multilineFieldsFormat/Microsoft.VSTS.TCM.ReproSteps",
+         "value": "Markdown"},
+        {"op": "add", "path": "/fields/System.Tags", "value": "logdawg"},
+        {"op": "add", "path": "/relations/-",
+         "value": {"rel": "Hyperlink", "url": link, "attributes": {"comment": "Log Dawg report"}}},
+    ]  # fmt: skip
+    answer = await client.http.request(
+        "POST",
+        f"{_ado_project(client, repo)}/_apis/wit/workitems/$Bug",
+        params={"api-version": VERSION},
+        json_body=patch,
+        content_type="application/json-patch+json",
+        immutable=False,
+        cacheable=False,
+        not_found=TrackerMissing(
+            f"Azure DevOps has no project {repo.project!r} in {repo.owner!r}, or the token "
+            "cannot see it"
+        ),
+        forbidden=WriteForbidden(
+            f"Azure DevOps refused to create a work item in {repo.label} (403): {ADO_WORK_ITEMS}"
+        ),
+    )
+    data = answer.json()
+    web = ((data.get("_links") or {}).get("html") or {}).get("href")
+    return Created(str(data["id"]), str(web or data.get("url")))
+
+
+def _ado_repository(client: AzureDevOpsClient, repo: RepoRef) -> str:
+    return f"{_ado_project(client, repo)}/_apis/git/repositories/{quote(repo.name, safe='')}"
+
+
+async def azure_pull_request(client: AzureDevOpsClient, repo: RepoRef, sha: str) -> int | None:
+    """The pull request that merged ``sha`` (the Pull Request Query API, type ``commit``)."""
+    answer = await client.http.request(
+        "POST",
+        f"{_ado_repository(client, repo)}/pullrequestquery",
+        params={"api-version": VERSION},
+        json_body={"queries": [{"type": "commit", "items": [sha]}]},
+        immutable=False,
+        cacheable=False,
+        not_found=TrackerMissing(f"Azure DevOps has no repository {repo.label}"),
+    )
+    results = answer.json().get("results") or []
+    for result in results:
+        for pulls in (result or {}).values():
+            for pull in pulls or []:
+                if isinstance(pull, dict) and pull.get("pullRequestId"):
+                    return int(pull["pullRequestId"])
+    return None
+
+
+async def azure_comment(client: AzureDevOpsClient, repo: RepoRef, pull_id: int, body: str) -> str:
+    answer = await client.http.request(
+        "POST",
+        f"{_ado_repository(client, repo)}/pullRequests/{pull_id}/threads",
+        params={"api-version": VERSION},
+        json_body={
+            "comments": [{"parentCommentId": 0, "content": _clip(body), "commentType": 1}],
+            "status": 1,
+        },
+        immutable=False,
+        cacheable=False,
+        not_found=TrackerMissing(f"Azure DevOps has no pull request {pull_id} in {repo.label}"),
+        forbidden=WriteForbidden(
+            f"Azure DevOps refused the comment on pull request {pull_id} (403): {ADO_CODE_WRITE}"
+        ),
+    )
+    thread = answer.json()
+    web = f"{_ado_project(client, repo)}/_git/{quote(repo.name, safe='')}/pullrequest/{pull_id}"
+    return f"{web}?discussionId={thread.get('id')}"
