@@ -7,9 +7,10 @@
 #   up       pulumi up with the policy pack (the apps' running image is not Pulumi's to change)
 #   migrate  start the database job inside the VNet and wait for it: it creates the apps'
 #            database principals and applies the migrations as the owner
-#   roll out the worker, then the API: straight to production without a staging slot; with
-#            one (prod), to staging, wait until its /readyz reports this SHA and the schema
-#            head, smoke-test it, swap, check production again, and swap back on failure
+#   roll out the worker, then the API, straight to production, without a staging slot; with
+#            one (prod): the API to staging, wait until its /readyz reports this SHA and the
+#            schema head, smoke-test it, then the worker, swap, check production again, and
+#            on failure swap back and put the worker back on the image it ran before
 #   spa      upload the SPA built once by the pipeline (SPA_TAR, checked against SPA_DIGEST)
 #            to the stack's Static Web App, with this stack's /config.json beside the bundle
 #
@@ -125,33 +126,41 @@ wait_ready() {
   return 1
 }
 
-set_image() {  # app, image, [slot]
+set_fx() {  # app, linux-fx-version, [slot]
   local args=(--resource-group "$GROUP" --name "$1")
   [[ -n "${3:-}" ]] && args+=(--slot "$3")
-  az webapp config set "${args[@]}" \
-    --linux-fx-version "DOCKER|$REGISTRY/logdawg-$2:$IMAGE_TAG" >/dev/null
+  az webapp config set "${args[@]}" --linux-fx-version "$2" >/dev/null
   az webapp restart "${args[@]}"
+}
+
+set_image() {  # app, image, [slot]
+  set_fx "$1" "DOCKER|$REGISTRY/logdawg-$2:$IMAGE_TAG" "${3:-}"
 }
 
 roll_out() {
   GROUP=$(out resource_group)
   REGISTRY=$(out registry_login_server)
   HEAD=$(head_revision)
-  local api worker api_url staging_url
+  local api worker api_url staging_url previous_worker
   api=$(out api_app_name)
   worker=$(out worker_app_name)
   api_url=$(out api_url)
   staging_url=$(out api_staging_url)
-  set_image "$worker" worker
   if [[ -z "$staging_url" ]]; then
+    set_image "$worker" worker
     set_image "$api" api
     wait_ready "$api_url" || fail "the API did not become ready"
     scripts/smoke.sh "$api_url" || fail "smoke test failed on $api_url"
     return 0
   fi
+  # The worker has no slot: it moves only once staging has proven the release, and goes back
+  # with the API if production fails after the swap.
+  previous_worker=$(az webapp config show --resource-group "$GROUP" --name "$worker" \
+    --query linuxFxVersion --output tsv)
   set_image "$api" api staging
   wait_ready "$staging_url" || fail "staging did not become ready: production untouched"
   scripts/smoke.sh "$staging_url" || fail "smoke test failed on staging: production untouched"
+  set_image "$worker" worker
   az webapp deployment slot swap --resource-group "$GROUP" --name "$api" --slot staging \
     --target-slot production
   if wait_ready "$api_url" && scripts/smoke.sh "$api_url"; then
@@ -161,6 +170,9 @@ roll_out() {
   log "post-swap check failed: swapping back"
   az webapp deployment slot swap --resource-group "$GROUP" --name "$api" --slot staging \
     --target-slot production
+  if [[ -n "$previous_worker" ]]; then
+    set_fx "$worker" "$previous_worker"
+  fi
   fail "release $IMAGE_TAG was swapped back; production runs the previous release"
 }
 

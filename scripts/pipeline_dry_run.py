@@ -137,6 +137,10 @@ def fake_az(args: list[str]) -> int:
     elif args[:2] == ["webapp", "restart"]:
         slot = fake.opt(args, "--slot") or "production"
         state["slots"][f"{fake.opt(args, '--name')}/{slot}"]["running"] = True
+    elif args[:3] == ["webapp", "config", "show"]:
+        running = state["slots"].get(f"{fake.opt(args, '--name')}/production")
+        registry_host = state["outputs"]["registry_login_server"]
+        print(f"DOCKER|{registry_host}/{running['image']}" if running else "")
     elif args[:4] == ["webapp", "deployment", "slot", "swap"]:
         app = fake.opt(args, "--name")
         prod, staging = f"{app}/production", f"{app}/staging"
@@ -308,7 +312,10 @@ def world(
             "events": [], "config": {}, "registry_exists": True, "registry": dict(old),
             "source_registry": old | new, "promote": stack == "prod", "migration_fails": False,
             "broken_in_production": False, "schema": "0001", "head": head,
-            "slots": {"api/production": {"image": f"logdawg-api:{OLD}", "running": True}},
+            "slots": {
+                "api/production": {"image": f"logdawg-api:{OLD}", "running": True},
+                "worker/production": {"image": f"logdawg-worker:{OLD}", "running": True},
+            },
         } | overrides  # fmt: skip
         server = serve(state_path)
         base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -444,25 +451,27 @@ def run_scenarios(results: list[bool], spa: SpaBuild) -> int:
 
     code, events, state = deploy("prod", spa)
     results.append(expect(
-        "prod: promote by digest -> up -> migrate -> roll out -> ready on SHA -> swap -> SPA",
+        "prod: by digest -> up -> migrate -> API staging -> ready on SHA -> worker -> swap -> SPA",
         code == 0
-        and kinds(events) == ["images", "up", "migrate", "roll out worker", "roll out",
-                              "ready on SHA", "smoke", "swap", "ready on SHA", "smoke", "spa"]
+        and kinds(events) == ["images", "up", "migrate", "roll out", "ready on SHA", "smoke",
+                              "roll out worker", "swap", "ready on SHA", "smoke", "spa"]
         and spa_of("prod", events, state)
         and not any(e[0] == "push" for e in events)
         and ["ready", "staging", NEW] in events
-        and state["slots"]["api/production"]["image"] == f"logdawg-api:{NEW}",
+        and state["slots"]["api/production"]["image"] == f"logdawg-api:{NEW}"
+        and state["slots"]["worker/production"]["image"] == f"logdawg-worker:{NEW}",
         (code, kinds(events), [e for e in events if e[0].startswith("spa")]),
     ))  # fmt: skip
 
     code, events, state = deploy("prod", spa, broken_in_production=True)
     swaps = [e for e in events if e[0] == "swap"]
     results.append(expect(
-        "prod, post-swap check fails: swapped back, previous release serves, no new SPA",
+        "prod, post-swap check fails: swapped back, API and worker on the previous release, no SPA",
         code != 0 and len(swaps) == 2 and "spa" not in kinds(events)
         and swaps[-1] == ["swap", f"logdawg-api:{OLD}"]
-        and state["slots"]["api/production"]["image"] == f"logdawg-api:{OLD}",
-        (code, swaps),
+        and state["slots"]["api/production"]["image"] == f"logdawg-api:{OLD}"
+        and state["slots"]["worker/production"]["image"] == f"logdawg-worker:{OLD}",
+        (code, swaps, state["slots"]),
     ))  # fmt: skip
 
     code, events, state = deploy("prod", spa, migration_fails=True)
