@@ -86,12 +86,14 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.add_middleware(Authentication)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(observability.RequestContext)  # outermost: every answer carries them
+    # The ingest routes first: a request is matched against the routes in this order, route
+    # by route, and ingest is the hot path (every route ahead of it cost it a match).
+    app.include_router(logs.router)
+    app.include_router(ingest.router)
     app.include_router(health.router)
     app.include_router(access.router)
     app.include_router(api_keys.router)
-    app.include_router(ingest.router)
     app.include_router(webhook_principals.router)
-    app.include_router(logs.router)
     app.include_router(reports.router)
     app.include_router(issues.router)
     app.include_router(issues.changes)
