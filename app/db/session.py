@@ -164,3 +164,23 @@ def direct_connections(engine: AsyncEngine) -> DirectConnections:
         size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 10
         found = _direct[engine] = DirectConnections(engine, max(2, size // 2))
     return found
+
+
+@asynccontextmanager
+async def direct_connection(engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """One of the engine's ``DirectConnections``, lent for a block. When a statement in it
+    fails because the server went away (a restart), every pooled connection of that server is
+    retired too (these ones through the dispose event), as SQLAlchemy does on a disconnect."""
+    lost = False
+    try:
+        async with direct_connections(engine).connection() as driver:
+            try:
+                yield driver
+            except psycopg.Error:
+                # Read before the connection is closed on the way out.
+                lost = driver.broken or driver.closed
+                raise
+    except psycopg.Error:
+        if lost:
+            await engine.dispose(close=False)
+        raise

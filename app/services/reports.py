@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import text
 
 from app.db.models import STATUS_CODES, Job, Report, ReportOccurrence, ReportStatus
-from app.db.session import direct_connections, tenant_session
+from app.db.session import direct_connection, tenant_session
 from app.queue.base import JobQueue
 
 
@@ -171,22 +170,10 @@ async def accept_log(
     if isinstance(bind, AsyncEngine) and bind.dialect.driver == "psycopg":
         # A driver connection in autocommit, outside SQLAlchemy's pool (``DirectConnections``):
         # SQLAlchemy's statement and pool machinery cost about as much CPU as the statement.
-        lost = False
-        try:
-            async with direct_connections(bind).connection() as driver:
-                try:
-                    cursor = driver.cursor(row_factory=namedtuple_row)
-                    await cursor.execute(_SUBMIT_PSYCOPG, params)
-                    row = await cursor.fetchone()
-                except psycopg.Error:
-                    lost = driver.broken or driver.closed
-                    raise
-        except psycopg.Error:
-            if lost:
-                # The server went away (a restart): as SQLAlchemy does on a disconnect,
-                # retire every pooled connection of that server (these ones too).
-                await bind.dispose(close=False)
-            raise
+        async with direct_connection(bind) as driver:
+            cursor = driver.cursor(row_factory=namedtuple_row)
+            await cursor.execute(_SUBMIT_PSYCOPG, params)
+            row = await cursor.fetchone()
         return _submitted(row)
     async with sessions() as session, session.begin():
         return _submitted((await session.execute(_SUBMIT, params)).one())
@@ -319,23 +306,12 @@ async def list_reports(
     tenant = {"org": str(org_id), "user": str(user_id or "")}
     bind = sessions.kw.get("bind")
     if isinstance(bind, AsyncEngine) and bind.dialect.driver == "psycopg":
-        lost = False
-        try:
-            async with direct_connections(bind).connection() as driver:
-                try:
-                    async with driver.pipeline():
-                        async with driver.transaction():
-                            await driver.execute(_SET_TENANT, tenant)
-                            cur = driver.cursor(row_factory=namedtuple_row)
-                            await cur.execute(sql, params)
-                        fetched = await cur.fetchall()
-                except psycopg.Error:
-                    lost = driver.broken or driver.closed
-                    raise
-        except psycopg.Error:
-            if lost:
-                await bind.dispose(close=False)  # as on the ingest path
-            raise
+        async with direct_connection(bind) as driver, driver.pipeline():
+            async with driver.transaction():
+                await driver.execute(_SET_TENANT, tenant)
+                cur = driver.cursor(row_factory=namedtuple_row)
+                await cur.execute(sql, params)
+            fetched = await cur.fetchall()
     else:
         async with tenant_session(sessions, org_id, user_id=user_id) as session:
             result = await session.execute(text(re.sub(r"%\((\w+)\)s", r":\1", sql)), params)

@@ -7,9 +7,15 @@ import asyncio
 
 import psycopg
 import pytest
+from sqlalchemy import event
 
 from app.db.embedded import EmbeddedDatabase
-from app.db.session import DirectConnections, create_engine
+from app.db.session import (
+    DirectConnections,
+    create_engine,
+    direct_connection,
+    direct_connections,
+)
 
 
 async def _backend(direct: DirectConnections) -> int:
@@ -61,4 +67,30 @@ async def test_at_most_size_open(embedded: EmbeddedDatabase) -> None:
         assert len(pids) == 2
     finally:
         await direct.aclose()
+        await engine.dispose()
+
+
+async def test_a_lost_server_retires_the_engines_pool(embedded: EmbeddedDatabase) -> None:
+    """``direct_connection``: a statement that fails because its backend is gone disposes the
+    engine (its pooled connections were to the same server); an ordinary SQL error does not."""
+    engine = create_engine(embedded.app_url)
+    disposed: list[object] = []
+    event.listen(engine.sync_engine, "engine_disposed", disposed.append)
+    try:
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            async with direct_connection(engine) as conn:
+                await conn.execute("SELECT * FROM no_such_table")
+        assert disposed == []
+
+        async with direct_connection(engine) as conn:
+            row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
+            assert row is not None
+        with psycopg.connect(embedded.superuser_conninfo(), autocommit=True) as su:
+            su.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+        with pytest.raises(psycopg.OperationalError):
+            async with direct_connection(engine) as conn:
+                await conn.execute("SELECT 1")
+        assert len(disposed) == 1
+    finally:
+        await direct_connections(engine).aclose()
         await engine.dispose()
