@@ -19,6 +19,7 @@ from app.db.models import ReportStatus
 from app.db.session import tenant_session
 from app.observability import request_id_var
 from app.services import issues, reports
+from app.services.diagnoses import publish_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -157,10 +158,12 @@ async def _count_repeat(
     in the same transaction. The occurrence itself is already committed: if this fails, the
     next repeat of the report counts it."""
     try:
-        async with tenant_session(platform.sessions, org_id) as session, session.begin():
-            await issues.count_repeats(
-                session, report_id, platform.issue_events, accepted=(log_data, parsed)
-            )
+        async with tenant_session(platform.sessions, org_id) as session:
+            async with session.begin():
+                await issues.count_repeats(
+                    session, report_id, platform.issue_events, accepted=(log_data, parsed)
+                )
+            await publish_after_commit(platform.queue, session)
     except Exception:
         logger.warning("could not count a repeat of report %s on its issue", report_id,
                        exc_info=True)  # fmt: skip

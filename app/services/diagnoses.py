@@ -135,22 +135,35 @@ async def _process(
         logger.warning("job %s attempt %s failed: %s", job.id, job.attempts, readable(exc))
         return await _record_failure(sessions, queue, job, exc, retry_delay_s)
 
-    async with tenant_session(sessions, job.org_id) as session, session.begin():
-        await queue.hold(session, job)
-        report = await session.get(Report, job.report_id, with_for_update=True)
-        if report is None:
-            await queue.fail(session, job, "the report was deleted while it was diagnosed")
-            return ReportStatus.FAILED
-        if report.status is not ReportStatus.COMPLETE:
-            report.status = ReportStatus.COMPLETE
-            report.report_data = result.model_dump(mode="json")
-            report.fingerprint = result.fingerprint
-            report.commit_hash = result.commit.sha if result.commit else report.commit_hash
-            report.error = None
-            report.completed_at = datetime.now(UTC)
-            await issues.link_report(session, report, events)
-        await queue.complete(session, job)
+    async with tenant_session(sessions, job.org_id) as session:
+        async with session.begin():
+            await queue.hold(session, job)
+            report = await session.get(Report, job.report_id, with_for_update=True)
+            if report is None:
+                await queue.fail(session, job, "the report was deleted while it was diagnosed")
+                return ReportStatus.FAILED
+            if report.status is not ReportStatus.COMPLETE:
+                report.status = ReportStatus.COMPLETE
+                report.report_data = result.model_dump(mode="json")
+                report.fingerprint = result.fingerprint
+                report.commit_hash = result.commit.sha if result.commit else report.commit_hash
+                report.error = None
+                report.completed_at = datetime.now(UTC)
+                await issues.link_report(session, report, events)
+            await queue.complete(session, job)
+        # Committed: the jobs the issue's events queued (notifications) go to the broker now.
+        await publish_after_commit(queue, session)
     return ReportStatus.COMPLETE
+
+
+async def publish_after_commit(queue: JobQueue, session: AsyncSession) -> None:
+    """``queue.publish`` after the commit that wrote the session's jobs; a failure only
+    delays them (the sweep sends committed jobs that have no message)."""
+    try:
+        await queue.publish(session)
+    except Exception:
+        logger.warning("could not hand queued jobs to the broker; the sweep will",
+                       exc_info=True)  # fmt: skip
 
 
 async def _record_failure(

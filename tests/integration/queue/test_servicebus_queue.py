@@ -7,6 +7,7 @@ import logging
 import os
 import uuid
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -288,3 +289,36 @@ async def test_a_rerun_is_sent_with_the_id_of_the_request_that_asked_for_it(
     assert [m.correlation_id for m in bus.sent] == ["req-first", "req-rerun"]
     _, job = await state(tenant_db, uuid.UUID(report_id))
     assert job.request_id == "req-rerun"
+
+
+async def test_a_notification_the_worker_queues_is_sent_when_it_commits(
+    tenant_db: TenantDb, tmp_path: Path
+) -> None:
+    """A diagnosis that opens a new issue queues a notify job in its own transaction; the job's
+    message leaves right after that commit, not at the next sweep."""
+    from app.notifications import rules
+    from app.notifications.sink import NotificationSink
+    from app.secrets.local import LocalKeyFile
+    from app.settings import Settings
+
+    settings = Settings(key_file=tmp_path / "kek", public_url="https://logdawg.example.com")
+    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
+        await rules.create(
+            session, LocalKeyFile(tmp_path / "kek"),
+            rules.RuleInput(name="on-call", trigger="new", channel="slack", config={},
+                            secret="https://hooks.slack.example/services/T0/B0/secret"),
+            org_id=tenant_db.org_a, created_by=None, multi_tenant=False,
+        )  # fmt: skip
+        await session.commit()
+    bus = FakeServiceBus()
+    queue = make_queue(tenant_db, bus)
+    await submit(tenant_db, queue)
+    claimed = await queue.claim("w1")
+    assert claimed is not None
+    sink = NotificationSink(queue, settings)
+    status = await process_job(tenant_db.sessions, queue, claimed, events=sink)
+    assert status is ReportStatus.COMPLETE
+    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
+        notify = (await session.scalars(select(Job).where(Job.kind == "notify"))).all()
+    assert len(notify) == 1
+    assert bus.pending() == [f"{notify[0].id}:0"]
