@@ -48,7 +48,9 @@ def _message(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
         reason = (error.get("ctx") or {}).get("error", "")
         return f"malformed JSON: {reason}" if reason else "malformed JSON"
-    return str(error.get("msg", "invalid"))
+    message = str(error.get("msg", "invalid"))
+    # A validator's own sentence, without the prefix pydantic puts before it.
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -88,6 +88,10 @@ async def test_invalid_bodies_are_422_problems_and_write_nothing(
     assert problem["status"] == 422 and problem["title"].startswith("Unprocessable")
     assert field in [e["field"] for e in problem["errors"]], problem
     assert field in problem["detail"]
+    # The validators' own sentences, as a person reads them (no "Value error, " prefix).
+    assert "error," not in problem["detail"], problem["detail"]
+    if body == {"log_data": {"content": ""}}:
+        assert problem["errors"] == [{"field": "log_data.content", "message": "the log is empty"}]
     assert await _counts(tenant_db, tenant_db.org_a) == (0, 0)
 
 
