@@ -14,7 +14,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import text
 
-from app.db.models import STATUS_CODES, Job, Report, ReportOccurrence, ReportStatus
+from app.db.models import (
+    STATUS_CODES,
+    Job,
+    NotificationDelivery,
+    Report,
+    ReportOccurrence,
+    ReportStatus,
+)
 from app.db.session import direct_connection, tenant_session
 from app.queue.base import JobQueue
 
@@ -339,7 +346,17 @@ async def list_occurrences(
 
 
 async def delete_report(session: AsyncSession, report: Report) -> None:
-    """The report, its occurrences and its job (both cascade with it)."""
+    """The report, its occurrences and its jobs (all cascade with it). Its notifications
+    still waiting to be sent lose their job with it: the delivery log says they failed, and
+    why, instead of showing them queued for ever."""
+    await session.execute(
+        update(NotificationDelivery)
+        .where(
+            NotificationDelivery.report_id == report.id,
+            NotificationDelivery.status.in_(("queued", "retrying")),
+        )
+        .values(status="failed", next_retry_at=None, error="not sent: the report was deleted")
+    )
     await session.execute(delete(Report).where(Report.id == report.id))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.db.models import JobStatus
+from app.db.models import JobStatus, Report
 from app.issues.events import IssueEventKind
 from tests.fakes.receivers import Mailbox, serve_receiver, serve_smtp
 from tests.integration.notifications.conftest import SHA, World
@@ -246,3 +246,27 @@ async def test_multi_tenant_never_sends_to_an_internal_address(world: World) -> 
         assert "refused" in (delivery.error or "")
     finally:
         await notifier.aclose()
+
+
+async def test_deleting_the_report_fails_its_waiting_messages_with_the_reason(
+    world: World,
+) -> None:
+    from app.db.session import tenant_session
+    from app.services.reports import delete_report
+
+    with serve_receiver("slack") as slack:
+        rule = await world.rule(channel="slack", secret=slack.url)
+        kept, deleted = await world.report("kept"), await world.report("deleted")
+        await world.publish(kept)
+        await world.publish(deleted)
+        async with tenant_session(world.db.sessions, world.db.org_a) as session:
+            report = await session.get(Report, deleted)
+            assert report is not None
+            await delete_report(session, report)
+            await session.commit()
+        assert await world.run_due() == ["delivered"]
+    assert len(slack.received) == 1
+    by_status = {d.status: d for d in await world.deliveries(rule.id)}
+    assert set(by_status) == {"delivered", "failed"}
+    assert by_status["failed"].error == "not sent: the report was deleted"
+    assert all(job.status is JobStatus.DONE for job in await world.jobs())
