@@ -158,6 +158,55 @@ _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|
 _TEXT_COMMIT = re.compile(r"\b(?:commit|sha|revision|git[_-]?sha)[=: ]+([0-9a-f]{7,40})\b", re.I)
 _TEXT_VERSION = re.compile(r"\b(?:version|release)[=: ]+v?(\d+\.\d+(?:\.\d+)?[\w.+-]*)", re.I)
 
+
+# The characters Python's ``re`` matches to an ASCII letter under IGNORECASE besides A-Z: the
+# capital I with a dot and the Kelvin sign (their simple lower case is i and k), the dotless i
+# and the long s (its equivalents of i and s). Mapped first: ``lower`` alone turns the dotted
+# capital I into two characters.
+_ASCII_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _fold(line: str) -> str:
+    """The line as the gates below compare it: every character that ``re`` would match to an
+    ASCII letter under IGNORECASE is that letter, in lower case (character by character, so
+    the folding of a line's start is the start of its folding)."""
+    return line.translate(_ASCII_FOLDS).lower()
+
+
+@dataclass(frozen=True)
+class _Gated:
+    """A case-insensitive pattern and words (case-folded) that every match of it contains.
+    Python's ``re`` tries each alternative of such a pattern at every position of a line
+    (7 µs for a traceback's ``File …`` line with ``_ERRORISH``); most lines contain none of
+    the words, and a substring test over the folded line (``_fold``) rules them out for a
+    tenth of that. A line with one of the words is searched as before, so what matches is
+    unchanged."""
+
+    pattern: re.Pattern[str]
+    words: tuple[str, ...]
+
+    def search(self, line: str, folded: str) -> re.Match[str] | None:
+        """``pattern.search(line)``; ``folded`` is ``_fold(line)``, or the folding of a line
+        that ``line`` is the start of."""
+        for word in self.words:
+            if word in folded:
+                return self.pattern.search(line)
+        return None
+
+
+_GATED_LEVEL = _Gated(
+    _TEXT_LEVEL,
+    ("err", "warn", "info", "debug", "trace", "fatal", "crit", "panic", "severe", "exception",
+     "notice"),
+)  # fmt: skip
+_GATED_ERRORISH = _Gated(
+    _ERRORISH,
+    ("error", "exception", "fail", "traceback", "fatal", "panic", "timed out", "refused",
+     "denied", "unreachable", "unable to", "uncaught", "segmentation fault", "core dumped"),
+)  # fmt: skip
+_GATED_COMMIT = _Gated(_TEXT_COMMIT, ("commit", "sha", "revision"))
+_GATED_VERSION = _Gated(_TEXT_VERSION, ("version", "release"))
+
 # --- envelopes --------------------------------------------------------------------------------
 
 _LAMBDA_MARK = re.compile(r"^(?:START|END|REPORT|INIT_START) RequestId: ", re.M)
@@ -479,6 +528,7 @@ def _read_text(text: str, reading: _Reading) -> None:
             continue
         reading.lines.append(line)
         level = None
+        folded = _fold(line)
         if m := _ALB_LINE.match(line):
             reading.format = "alb"
             reading.timestamp = reading.timestamp or m["time"]
@@ -505,17 +555,17 @@ def _read_text(text: str, reading: _Reading) -> None:
             if isinstance(payload, dict):
                 _read_object(payload, reading)
         else:
-            level = _text_level(line) or prefix_level
+            level = _text_level(line, folded) or prefix_level
         reading.raise_level(level)
-        if (level in _ERROR_LEVELS or _ERRORISH.search(line)) and len(
+        if (level in _ERROR_LEVELS or _GATED_ERRORISH.search(line, folded)) and len(
             reading.error_lines
         ) < MAX_ERROR_LINES:
             reading.error_lines.append(line.strip()[:1000])
         if reading.timestamp is None and (t := _ISO_TIME.search(line)):
             reading.timestamp = t.group(0)
-        if reading.commit is None and (c := _TEXT_COMMIT.search(line)):
+        if reading.commit is None and (c := _GATED_COMMIT.search(line, folded)):
             reading.commit = c.group(1).lower()
-        if reading.version is None and (v := _TEXT_VERSION.search(line)):
+        if reading.version is None and (v := _GATED_VERSION.search(line, folded)):
             reading.version = v.group(1)
         if reading.error_type is None and (at := line.find("Task timed out after")) >= 0:
             reading.error_type = "LambdaTimeout"
@@ -524,8 +574,9 @@ def _read_text(text: str, reading: _Reading) -> None:
         reading.format = "lambda"
 
 
-def _text_level(line: str) -> str | None:
-    m = _TEXT_LEVEL.search(line[:300])
+def _text_level(line: str, folded: str | None = None) -> str | None:
+    # The whole line's folding gates the search of its first 300 characters (``_fold``).
+    m = _GATED_LEVEL.search(line[:300], _fold(line) if folded is None else folded)
     return _LEVEL_WORDS.get(m.group(1).lower()) if m else None
 
 
