@@ -170,7 +170,7 @@ def _fold(line: str) -> str:
     """The line as the gates below compare it: every character that ``re`` would match to an
     ASCII letter under IGNORECASE is that letter, in lower case (character by character, so
     the folding of a line's start is the start of its folding)."""
-    return line.translate(_ASCII_FOLDS).lower()
+    return line.lower() if line.isascii() else line.translate(_ASCII_FOLDS).lower()
 
 
 @dataclass(frozen=True)
