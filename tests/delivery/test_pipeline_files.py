@@ -101,3 +101,17 @@ def test_every_job_with_pulumi_state_can_decrypt_it_with_the_oidc_session(path: 
         ):
             assert env.get("AZURE_KEYVAULT_AUTH_VIA_CLI") == "true", name
             assert any("azure/login" in s.get("uses", "") for s in job["steps"]), name
+
+
+def test_previews_show_the_release_the_pull_request_would_become() -> None:
+    """Each preview sets the stack's imageTag (in the runner only) to the PR's head commit,
+    as pulumi/actions reads ``config-map`` (YAML: key -> {value, secret}); without it the
+    program's default tag would show the database job moving to an image never built."""
+    steps = _load(ROOT / ".github/workflows/pipeline.yml")["jobs"]["preview"]["steps"]
+    previews = [s for s in steps if s.get("with", {}).get("command") == "preview"]
+    assert sorted(s["with"]["stack-name"] for s in previews) == ["dev", "prod"]
+    for step in previews:
+        config = yaml.safe_load(step["with"]["config-map"])
+        assert config == {
+            "imageTag": {"value": "${{ github.event.pull_request.head.sha }}", "secret": False}
+        }
