@@ -18,8 +18,8 @@ from app.bootstrap import Platform
 from app.db.models import ReportStatus
 from app.db.session import tenant_session
 from app.observability import request_id_var
+from app.queue.base import publish_after_commit
 from app.services import issues, reports
-from app.services.diagnoses import publish_after_commit
 
 logger = logging.getLogger(__name__)
 

@@ -7,12 +7,15 @@ its ``complete``/``retry``/``fail`` raise ``StaleClaim`` instead of overwriting 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+logger = logging.getLogger(__name__)
 
 
 class StaleClaim(Exception):
@@ -103,3 +106,13 @@ class JobQueue(Protocol):
     async def sweep(self) -> int:
         """Re-send jobs a broker never received; how many. Workers call it periodically."""
         ...
+
+
+async def publish_after_commit(queue: JobQueue, session: AsyncSession) -> None:
+    """``queue.publish`` after the commit that wrote the session's jobs; a failure only
+    delays them (the sweep sends committed jobs that have no message)."""
+    try:
+        await queue.publish(session)
+    except Exception:
+        logger.warning("could not hand queued jobs to the broker; the sweep will",
+                       exc_info=True)  # fmt: skip

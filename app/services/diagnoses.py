@@ -26,7 +26,7 @@ from app.analysis.report import DiagnosisReport
 from app.db.models import Report, ReportStatus
 from app.db.session import tenant_session
 from app.issues.events import IssueEventSink
-from app.queue.base import ClaimedJob, JobQueue, StaleClaim
+from app.queue.base import ClaimedJob, JobQueue, StaleClaim, publish_after_commit
 from app.services import issues
 
 logger = logging.getLogger(__name__)
@@ -154,16 +154,6 @@ async def _process(
         # Committed: the jobs the issue's events queued (notifications) go to the broker now.
         await publish_after_commit(queue, session)
     return ReportStatus.COMPLETE
-
-
-async def publish_after_commit(queue: JobQueue, session: AsyncSession) -> None:
-    """``queue.publish`` after the commit that wrote the session's jobs; a failure only
-    delays them (the sweep sends committed jobs that have no message)."""
-    try:
-        await queue.publish(session)
-    except Exception:
-        logger.warning("could not hand queued jobs to the broker; the sweep will",
-                       exc_info=True)  # fmt: skip
 
 
 async def _record_failure(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from typing import Annotated, Any
@@ -14,6 +13,7 @@ from app.analysis.report import DiagnosisReport
 from app.api.deps import LeanViewer, Member, PlatformDep, QueueDep, SessionDep, Viewer
 from app.api.schemas import Occurrence, ReportDetail, ReportPage, ReportSummary
 from app.db.models import Report, ReportStatus
+from app.queue.base import publish_after_commit
 from app.services import reports
 from app.services.reports import ReportRow
 
@@ -32,7 +32,6 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-logger = logging.getLogger(__name__)
 
 
 async def _get(session: SessionDep, report_id: uuid.UUID) -> Report:
@@ -174,12 +173,7 @@ async def rerun_report(
     except reports.ReportBusy as exc:
         raise HTTPException(409, str(exc)) from exc
     await session.commit()
-    try:
-        await queue.publish(session)
-    except Exception:
-        # The job is committed; the workers' sweep sends it if this could not.
-        logger.warning("could not hand job for report %s to the broker", report_id,
-                       exc_info=True)  # fmt: skip
+    await publish_after_commit(queue, session)
     return await get_report(report_id, session, actor)
 
 
