@@ -81,6 +81,33 @@ async def github_issue(client: GitHubClient, repo: RepoRef, title: str, body: st
     return Created(str(data["number"]), str(data["html_url"]))
 
 
+async def github_issue_holding(client: GitHubClient, repo: RepoRef, marker: str) -> Created | None:
+    """The issue among the repository's 30 newest whose body holds ``marker`` (the report's
+    link): one an earlier attempt created before its answer, or its record, was lost. GitHub's
+    issue list is read, not its search, which indexes new issues only after a while."""
+    answer = await client.http.request(
+        "GET",
+        f"{_github_root(repo)}/issues",
+        params={"state": "all", "sort": "created", "direction": "desc", "per_page": "30"},
+        accept="application/vnd.github+json",
+        immutable=False,
+        cacheable=False,
+        not_found=TrackerMissing(
+            f"GitHub has no issues for {repo.label}: the repository was not found, the token "
+            "cannot see it, or its Issues are turned off"
+        ),
+    )
+    issues = answer.json()
+    for issue in issues if isinstance(issues, list) else []:
+        if (
+            isinstance(issue, dict)
+            and "pull_request" not in issue  # the list holds pull requests too
+            and marker in str(issue.get("body") or "")
+        ):
+            return Created(str(issue["number"]), str(issue["html_url"]))
+    return None
+
+
 async def github_pull_request(client: GitHubClient, repo: RepoRef, sha: str) -> int | None:
     answer = await client.http.request(
         "GET",

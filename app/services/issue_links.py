@@ -126,7 +126,9 @@ async def create_link(
     try:
         body = _body(diagnosis, data, link)
         if isinstance(client, GitHubClient):
-            made = await writeback.github_issue(client, repo, diagnosis.title, body)
+            made = await writeback.github_issue_holding(
+                client, repo, link
+            ) or await writeback.github_issue(client, repo, diagnosis.title, body)
         elif isinstance(client, AzureDevOpsClient):
             made = await writeback.azure_work_item(client, repo, diagnosis.title, body, link)
         else:  # pragma: no cover - local providers were refused above

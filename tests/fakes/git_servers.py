@@ -498,7 +498,7 @@ class GitHubHandler(_Handler):
             return NOT_FOUND
         rest = path[len(prefix) :]
         git = self.fake.git
-        if written := self._write(method, rest, payload):
+        if written := self._write(method, rest, payload, query):
             return written
         if m := re.fullmatch(r"commits/(.+)", rest):
             sha = git.sha(m.group(1))
@@ -571,15 +571,27 @@ class GitHubHandler(_Handler):
         return 302, {"Location": target}, b""
 
     def _write(
-        self, method: str, rest: str, payload: Any
+        self, method: str, rest: str, payload: Any, query: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes] | None:
-        """Issues, the pull requests of a commit, and issue/pull request comments."""
+        """Issues (created, and listed newest first as ``sort=created&direction=desc``), the
+        pull requests of a commit, and issue/pull request comments."""
         fake, web = self.fake, f"https://github.com/{self.owner}/{self.repo}"
         forbidden = _json(
             {"message": "Resource not accessible by personal access token",
              "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue",
              "status": "403"}, 403, etag=False,
         )  # fmt: skip
+        if rest == "issues" and method == "GET":
+            assert (query.get("sort"), query.get("direction")) == ("created", "desc"), query
+            per_page = min(int(query.get("per_page", "30")), 100)
+            with fake.lock:
+                newest = list(reversed(fake.issues))[:per_page]
+            return _json(
+                [{"id": 1000 + i["number"], "number": i["number"], "title": i.get("title"),
+                  "body": i.get("body"), "state": "open",
+                  "html_url": f"{web}/issues/{i['number']}"} for i in newest],
+                etag=False,
+            )  # fmt: skip
         if rest == "issues" and method == "POST":
             if fake.read_only:
                 return forbidden

@@ -96,6 +96,37 @@ async def test_a_github_issue_once_with_a_pull_request_comment(
     assert link["url"] in comment["body"]
 
 
+async def test_an_issue_an_earlier_attempt_created_is_linked_not_created_again(
+    client: httpx.AsyncClient, platform: Platform, tmp_path: Path
+) -> None:
+    """An attempt whose issue reached GitHub but whose answer (or record) was lost: the next
+    one finds the issue by the report's link among the repository's newest and links it."""
+    from app.notifications.messages import report_link
+
+    with serve(GitHubHandler, build_sample_repo(tmp_path), token=TOKEN) as github:
+        repository = await _register(client, github, "github")
+        report = await _report(platform, repository)
+        link = report_link(platform.settings.public_url, report)
+        other = report_link(platform.settings.public_url, uuid.uuid4())
+        github.issues += [
+            {"number": 1, "title": "Lost answer", "body": f"[open the report]({link})"},
+            {"number": 2, "title": "Another report's", "body": f"[open the report]({other})"},
+        ]
+        answer = await client.post(
+            f"/api/v1/reports/{report}/linked-issue", json={"comment_on_pull_request": False}
+        )
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["url"] == "https://github.com/acme/shop/issues/1"
+        assert len(github.issues) == 2  # none created
+
+        fresh = await _report(platform, repository)
+        created = await client.post(
+            f"/api/v1/reports/{fresh}/linked-issue", json={"comment_on_pull_request": False}
+        )
+        assert created.json()["url"] == "https://github.com/acme/shop/issues/3"
+        assert len(github.issues) == 3
+
+
 async def test_a_read_only_github_token_is_a_clear_422(
     client: httpx.AsyncClient, platform: Platform, tmp_path: Path
 ) -> None:
