@@ -182,6 +182,58 @@ async def azure_work_item(
     return Created(str(data["id"]), str(web or data.get("url")))
 
 
+# The work items write-back creates carry this tag (``azure_work_item``).
+_ADO_NEWEST_OURS = (
+    "SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project "
+    "AND [System.Tags] CONTAINS 'logdawg' ORDER BY [System.CreatedDate] DESC"
+)
+
+
+async def azure_work_item_holding(
+    client: AzureDevOpsClient, repo: RepoRef, link: str
+) -> Created | None:
+    """The work item among the project's 30 newest tagged ``logdawg`` whose Hyperlink is
+    ``link`` (the report): one an earlier attempt created before its answer, or its record,
+    was lost. A WIQL query on the tag (a field, not the full-text index), then the items with
+    their relations."""
+    missing = TrackerMissing(
+        f"Azure DevOps has no project {repo.project!r} in {repo.owner!r}, or the token "
+        "cannot see it"
+    )
+    project = _ado_project(client, repo)
+    found = await client.http.request(
+        "POST",
+        f"{project}/_apis/wit/wiql",
+        params={"$top": "30", "api-version": VERSION},
+        json_body={"query": _ADO_NEWEST_OURS},
+        immutable=False,
+        cacheable=False,
+        not_found=missing,
+    )
+    listed = found.json().get("workItems") if isinstance(found.json(), dict) else None
+    ids = [str(w["id"]) for w in listed or [] if isinstance(w, dict) and "id" in w][:30]
+    if not ids:
+        return None
+    answer = await client.http.request(
+        "GET",
+        f"{project}/_apis/wit/workitems",
+        params={"ids": ",".join(ids), "$expand": "all", "api-version": VERSION},
+        immutable=False,
+        cacheable=False,
+        not_found=missing,
+    )
+    items = answer.json().get("value") if isinstance(answer.json(), dict) else None
+    for item in items or []:
+        relations = item.get("relations") if isinstance(item, dict) else None
+        if any(
+            isinstance(r, dict) and r.get("rel") == "Hyperlink" and r.get("url") == link
+            for r in relations or []
+        ):
+            web = ((item.get("_links") or {}).get("html") or {}).get("href")
+            return Created(str(item["id"]), str(web or item.get("url")))
+    return None
+
+
 def _ado_repository(client: AzureDevOpsClient, repo: RepoRef) -> str:
     return f"{_ado_project(client, repo)}/_apis/git/repositories/{quote(repo.name, safe='')}"
 

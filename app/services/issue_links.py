@@ -130,7 +130,9 @@ async def create_link(
                 client, repo, link
             ) or await writeback.github_issue(client, repo, diagnosis.title, body)
         elif isinstance(client, AzureDevOpsClient):
-            made = await writeback.azure_work_item(client, repo, diagnosis.title, body, link)
+            made = await writeback.azure_work_item_holding(
+                client, repo, link
+            ) or await writeback.azure_work_item(client, repo, diagnosis.title, body, link)
         else:  # pragma: no cover - local providers were refused above
             raise CannotLink("This repository's provider has no issue tracker.")
         row = ReportIssueLink(

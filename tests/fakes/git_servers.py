@@ -749,6 +749,18 @@ class AzureDevOpsHandler(_Handler):
         fake = self.fake
         if path == f"/{self.org}/{self.project}/_apis/wit/workitems/$Bug" and method == "POST":
             return self._work_item(query, payload)
+        if path == f"/{self.org}/{self.project}/_apis/wit/wiql" and method == "POST":
+            return self._wiql(query, payload)
+        if path == f"/{self.org}/{self.project}/_apis/wit/workitems" and method == "GET":
+            wanted = {int(i) for i in query.get("ids", "").split(",") if i}
+            assert query.get("$expand") == "all", query
+            items = [
+                {"id": w["id"], "rev": 1, "fields": w["fields"], "relations": w["relations"],
+                 "_links": {"html": {"href": f"https://dev.azure.com/{self.org}/"
+                                             f"{self.project}/_workitems/edit/{w['id']}"}}}
+                for w in fake.issues if w["id"] in wanted
+            ]  # fmt: skip
+            return _json({"count": len(items), "value": items}, etag=False)
         prefix = f"/{self.org}/{self.project}/_apis/git/repositories/{self.repo}"
         if path == f"{prefix}/pullrequestquery" and method == "POST":
             found = {
@@ -855,6 +867,23 @@ class AzureDevOpsHandler(_Handler):
              "_links": {"html": {"href": web}},
              "url": f"https://dev.azure.com/{self.org}/_apis/wit/workItems/{number}"},
             200, etag=False,
+        )  # fmt: skip
+
+    def _wiql(self, query: dict[str, str], payload: Any) -> tuple[int, dict[str, str], bytes]:
+        """The one query write-back runs: the project's work items tagged ``logdawg``, newest
+        first (a flat WorkItemQueryResult)."""
+        text = str((payload or {}).get("query", ""))
+        assert "[System.Tags] CONTAINS 'logdawg'" in text and "DESC" in text, text
+        top = int(query.get("$top", "200"))
+        with self.fake.lock:
+            tagged = [(w, str(w["fields"].get("System.Tags", ""))) for w in self.fake.issues]
+        ours = [w for w, tags in tagged if "logdawg" in tags.split("; ")]
+        newest = sorted(ours, key=lambda w: w["id"], reverse=True)[:top]
+        return _json(
+            {"queryType": "flat", "queryResultType": "workItem", "asOf": "2026-12-01T00:00:00Z",
+             "workItems": [{"id": w["id"], "url": f"https://dev.azure.com/{self.org}/_apis/wit/"
+                                                 f"workItems/{w['id']}"} for w in newest]},
+            etag=False,
         )  # fmt: skip
 
     def _commit(self, c: dict[str, Any]) -> dict[str, Any]:

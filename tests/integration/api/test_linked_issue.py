@@ -96,35 +96,53 @@ async def test_a_github_issue_once_with_a_pull_request_comment(
     assert link["url"] in comment["body"]
 
 
+@pytest.mark.parametrize("provider", ["github", "azure_devops"])
 async def test_an_issue_an_earlier_attempt_created_is_linked_not_created_again(
-    client: httpx.AsyncClient, platform: Platform, tmp_path: Path
+    client: httpx.AsyncClient, platform: Platform, tmp_path: Path, provider: str
 ) -> None:
-    """An attempt whose issue reached GitHub but whose answer (or record) was lost: the next
-    one finds the issue by the report's link among the repository's newest and links it."""
+    """An attempt whose issue reached the provider but whose answer (or record) was lost: the
+    next one finds it by the report's link among the newest and links it, creating none."""
     from app.notifications.messages import report_link
 
-    with serve(GitHubHandler, build_sample_repo(tmp_path), token=TOKEN) as github:
-        repository = await _register(client, github, "github")
+    github = provider == "github"
+    handler = GitHubHandler if github else AzureDevOpsHandler
+    with serve(handler, build_sample_repo(tmp_path), token=TOKEN) as fake:
+        repository = await _register(client, fake, provider)
         report = await _report(platform, repository)
         link = report_link(platform.settings.public_url, report)
         other = report_link(platform.settings.public_url, uuid.uuid4())
-        github.issues += [
-            {"number": 1, "title": "Lost answer", "body": f"[open the report]({link})"},
-            {"number": 2, "title": "Another report's", "body": f"[open the report]({other})"},
-        ]
+        if github:
+            fake.issues += [
+                {"number": 1, "title": "Lost answer", "body": f"[open the report]({link})"},
+                {"number": 2, "title": "Another report's", "body": f"[the report]({other})"},
+            ]
+            lost, next_new = (
+                "https://github.com/acme/shop/issues/1", "https://github.com/acme/shop/issues/3",
+            )  # fmt: skip
+        else:
+            fake.issues += [
+                {"id": 100 + n, "fields": {"System.Title": title, "System.Tags": tags},
+                 "relations": [{"rel": "Hyperlink", "url": url}], "patch": []}
+                for n, title, tags, url in (
+                    (0, "Lost answer", "logdawg", link),
+                    (1, "Another report's", "logdawg", other),
+                    (2, "Someone's bug naming it", "triage", link),  # not ours: no tag
+                )
+            ]  # fmt: skip
+            base = "https://dev.azure.com/contoso/Shop/_workitems/edit"
+            lost, next_new = f"{base}/100", f"{base}/103"
         answer = await client.post(
             f"/api/v1/reports/{report}/linked-issue", json={"comment_on_pull_request": False}
         )
         assert answer.status_code == 201, answer.text
-        assert answer.json()["url"] == "https://github.com/acme/shop/issues/1"
-        assert len(github.issues) == 2  # none created
-
+        assert answer.json()["url"] == lost
+        planted = len(fake.issues)
         fresh = await _report(platform, repository)
         created = await client.post(
             f"/api/v1/reports/{fresh}/linked-issue", json={"comment_on_pull_request": False}
         )
-        assert created.json()["url"] == "https://github.com/acme/shop/issues/3"
-        assert len(github.issues) == 3
+        assert created.json()["url"] == next_new
+        assert len(fake.issues) == planted + 1  # only the fresh report's
 
 
 async def test_a_read_only_github_token_is_a_clear_422(
