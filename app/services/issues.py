@@ -259,8 +259,9 @@ async def _uncounted(session: AsyncSession, report_id: uuid.UUID) -> list[Report
 async def link_report(session: AsyncSession, report: Report, sink: IssueEventSink) -> Issue | None:
     """Link a report whose diagnosis just completed to its issue (created on first sight),
     and count it and the repeats grouped onto it so far. The report row must be locked by the
-    caller (the worker holds it ``FOR UPDATE``). A report linked before (a re-run) only
-    refreshes the issue's title and culprit."""
+    caller (the worker holds it ``FOR UPDATE``). A report linked before (a re-run) refreshes
+    the issue's title and culprit and counts the repeats that arrived while it was diagnosed
+    again (the API leaves those of a report that is not complete to this)."""
     data = report.report_data or {}
     title = str(data.get("title") or report.fingerprint or "Unknown error")[:TITLE_LIMIT]
     culprit = culprit_of(data)
@@ -268,6 +269,7 @@ async def link_report(session: AsyncSession, report: Report, sink: IssueEventSin
         issue = await session.get(Issue, report.issue_id, with_for_update=True)
         if issue is not None:
             issue.title, issue.culprit = title, culprit
+            await _count_uncounted(session, issue, report.id, sink)
         return issue
     if not report.fingerprint:
         return None
@@ -321,18 +323,24 @@ async def link_report(session: AsyncSession, report: Report, sink: IssueEventSin
         commit=log.get("commit") or report.commit_hash,
     )
     await _count(session, issue, first, sink, new=created)
-    for occurrence in await _uncounted(session, report.id):
+    await _count_uncounted(session, issue, report.id, sink)
+    report.issue_id = issue.id
+    await session.flush()
+    return issue
+
+
+async def _count_uncounted(
+    session: AsyncSession, issue: Issue, report_id: uuid.UUID, sink: IssueEventSink
+) -> None:
+    for occurrence in await _uncounted(session, report_id):
         await _count(
             session,
             issue,
-            _seen_in_log(occurrence.log_data, occurrence.received_at, report.id),
+            _seen_in_log(occurrence.log_data, occurrence.received_at, report_id),
             sink,
             new=False,
         )
         occurrence.issue_counted = True
-    report.issue_id = issue.id
-    await session.flush()
-    return issue
 
 
 async def count_repeats(

@@ -213,6 +213,25 @@ async def test_repeats_before_the_diagnosis_are_counted_once(grouped: Api) -> No
     assert api.sink.kinds() == [NEW, OCCURRENCE, OCCURRENCE, OCCURRENCE]
 
 
+async def test_repeats_during_a_re_run_are_counted_when_it_completes(grouped: Api) -> None:
+    """A linked report diagnosed again goes back to pending: the repeats that arrive meanwhile
+    are left to the worker, which counts them when the re-run completes."""
+    api = grouped
+    first = await api.send("2.0")
+    assert (await api.only_issue())["occurrence_count"] == 1
+    rerun = await api.client.post(f"/api/v1/reports/{first['diagnosis_id']}/rerun")
+    assert rerun.status_code == 202, rerun.text
+    for _ in range(2):  # grouped onto the pending report: the API leaves them to the worker
+        response = await api.client.post(DIAGNOSE, json=log("2.0"))
+        assert response.status_code == 200, response.text
+    assert (await api.only_issue())["occurrence_count"] == 1
+    while await run_once(api.platform, "w1"):
+        pass
+    issue = await api.only_issue()
+    assert issue["occurrence_count"] == 3
+    assert api.sink.kinds() == [NEW, OCCURRENCE, OCCURRENCE]
+
+
 async def test_assignees_are_members_and_filters_narrow_the_list(
     grouped: Api, tenant_db: TenantDb
 ) -> None:
