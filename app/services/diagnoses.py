@@ -149,11 +149,22 @@ async def _process(
                 report.commit_hash = result.commit.sha if result.commit else report.commit_hash
                 report.error = None
                 report.completed_at = datetime.now(UTC)
-                await issues.link_report(session, report, events)
+                await _link(session, report, events)
             await queue.complete(session, job)
         # Committed: the jobs the issue's events queued (notifications) go to the broker now.
         await publish_after_commit(queue, session)
     return ReportStatus.COMPLETE
+
+
+async def _link(session: AsyncSession, report: Report, events: IssueEventSink) -> None:
+    """Link the completed report to its issue, in a savepoint: a failure there (an issue or
+    a notification rule) is logged and leaves the report unlinked, but never costs the
+    diagnosis, which would otherwise be rolled back and paid for again."""
+    try:
+        async with session.begin_nested():
+            await issues.link_report(session, report, events)
+    except Exception:
+        logger.exception("report %s: diagnosed, but not linked to its issue", report.id)
 
 
 async def _record_failure(

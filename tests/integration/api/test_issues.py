@@ -232,6 +232,31 @@ async def test_repeats_during_a_re_run_are_counted_when_it_completes(grouped: Ap
     assert api.sink.kinds() == [NEW, OCCURRENCE, OCCURRENCE]
 
 
+async def test_a_failing_notification_side_never_costs_the_diagnosis(
+    platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issue's event cannot be recorded (the sink fails inside the worker's completing
+    transaction): the diagnosis is kept and the job done; the report stays unlinked."""
+
+    class FailingSink(RecordingSink):
+        async def publish(self, session: Any, event: Any) -> None:
+            await session.execute(text("SELECT 1"))  # inside the transaction, like the real one
+            raise RuntimeError("the notification rules could not be read")
+
+    failing = dataclasses.replace(platform, issue_events=FailingSink())
+    transport = httpx.ASGITransport(app=create_app(platform=failing))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        accepted = await client.post(DIAGNOSE, json=log("1.0"))
+        assert accepted.status_code == 202, accepted.text
+        assert await run_once(failing, "w1")
+        report = (await client.get(f"/api/v1/reports/{accepted.json()['diagnosis_id']}")).json()
+        assert report["status"] == "complete" and report["report_data"]["title"]
+        assert report["issue_id"] is None
+        assert (await client.get("/api/v1/issues")).json()["items"] == []
+    assert await run_once(failing, "w1") is False  # done, not retried
+    assert "not linked to its issue" in caplog.text
+
+
 async def test_assignees_are_members_and_filters_narrow_the_list(
     grouped: Api, tenant_db: TenantDb
 ) -> None:
