@@ -141,7 +141,8 @@ def upgrade() -> None:
         ondelete="SET NULL",
     )  # fmt: skip
     op.create_index("ix_reports_issue_id", "reports", ["issue_id"])
-    # Existing occurrences predate issues: counted (true), while new ones start uncounted.
+    # Existing occurrences of complete reports are counted by the backfill (true; the others
+    # are set back below), while new ones start uncounted.
     op.add_column(
         "report_occurrences",
         sa.Column("issue_counted", sa.Boolean(), server_default=sa.text("true"), nullable=False),
@@ -156,6 +157,12 @@ def upgrade() -> None:
     )
 
     _backfill()
+    # The repeats of reports not complete (pending or running now, or failed and maybe re-run)
+    # are counted when those reports are linked, so they start uncounted.
+    op.execute(
+        "UPDATE report_occurrences o SET issue_counted = false "
+        "FROM reports r WHERE o.report_id = r.id AND r.status <> 'complete'"
+    )
 
     for table in TENANT_TABLES:
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")

@@ -37,8 +37,23 @@ def test_existing_complete_reports_become_issues(fresh_database: EmbeddedDatabas
                 {"id": uuid.uuid4(), "org": org, "status": status, "fp": fingerprint, "n": count,
                  "data": json.dumps(data)},
             )  # fmt: skip
+        # Repeats: two of a complete report (counted in its issue), two of the pending one.
+        conn.execute(
+            text(
+                "INSERT INTO report_occurrences (id, org_id, report_id, log_data) "
+                "SELECT gen_random_uuid(), org_id, id, '{}' FROM reports, generate_series(1, 2) "
+                "WHERE status IN ('pending', 'complete') AND fingerprint = 'f1'"
+                " AND (status = 'pending' OR occurrence_count = 3)"
+            )
+        )
     migrate.upgrade(url, fresh_database.app_role)
     with engine.connect() as conn:
+        counted = conn.execute(
+            text(
+                "SELECT r.status, o.issue_counted, count(*) FROM report_occurrences o "
+                "JOIN reports r ON r.id = o.report_id GROUP BY 1, 2 ORDER BY r.status::text"
+            )
+        ).all()
         issues = conn.execute(
             text(
                 "SELECT fingerprint, title, culprit, state, occurrence_count, "
@@ -55,3 +70,5 @@ def test_existing_complete_reports_become_issues(fresh_database: EmbeddedDatabas
         ("f2", "KeyError: 'SKU-1'", "shop/cart.py:42", "unresolved", 1, 1),
     ]
     assert created == 2
+    # The pending report's repeats wait for the worker to link it; the complete one's are in.
+    assert [tuple(c) for c in counted] == [("complete", True, 2), ("pending", False, 2)]
