@@ -348,13 +348,45 @@ async def list_occurrences(
 async def delete_report(session: AsyncSession, report: Report) -> None:
     """The report, its occurrences and its jobs (all cascade with it). Its notifications
     still waiting to be sent lose their job with it: the delivery log says they failed, and
-    why, instead of showing them queued for ever."""
+    why, instead of showing them queued for ever. A storm's digest is not only this report's:
+    it moves, with its job, to another report folded into it, and is sent as before.
+
+    The report row is locked first, so a transaction queuing a notification about it (the
+    worker completing it, the API counting a repeat) has committed before this looks."""
+    await session.execute(select(Report.id).where(Report.id == report.id).with_for_update())
+    waiting = NotificationDelivery.status.in_(("queued", "retrying"))
+    digests = (
+        await session.execute(
+            select(NotificationDelivery.id, NotificationDelivery.job_id).where(
+                NotificationDelivery.report_id == report.id,
+                NotificationDelivery.kind == "digest",
+                waiting,
+            )
+        )
+    ).all()
+    for digest_id, job_id in digests:
+        other = await session.scalar(
+            select(NotificationDelivery.report_id)
+            .where(
+                NotificationDelivery.digest_id == digest_id,
+                NotificationDelivery.report_id.is_not(None),
+                NotificationDelivery.report_id != report.id,
+            )
+            .order_by(NotificationDelivery.created_at)
+            .limit(1)
+        )
+        if other is None:
+            continue  # every message in it was this report's: it fails with them, below
+        await session.execute(
+            update(NotificationDelivery)
+            .where(NotificationDelivery.id == digest_id)
+            .values(report_id=other)
+        )
+        if job_id is not None:
+            await session.execute(update(Job).where(Job.id == job_id).values(report_id=other))
     await session.execute(
         update(NotificationDelivery)
-        .where(
-            NotificationDelivery.report_id == report.id,
-            NotificationDelivery.status.in_(("queued", "retrying")),
-        )
+        .where(NotificationDelivery.report_id == report.id, waiting)
         .values(status="failed", next_retry_at=None, error="not sent: the report was deleted")
     )
     await session.execute(delete(Report).where(Report.id == report.id))

@@ -270,3 +270,29 @@ async def test_deleting_the_report_fails_its_waiting_messages_with_the_reason(
     assert set(by_status) == {"delivered", "failed"}
     assert by_status["failed"].error == "not sent: the report was deleted"
     assert all(job.status is JobStatus.DONE for job in await world.jobs())
+
+
+async def test_deleting_the_report_a_digest_was_opened_for_still_sends_the_digest(
+    world: World,
+) -> None:
+    from app.db.session import tenant_session
+    from app.services.reports import delete_report
+
+    with serve_receiver("slack") as slack:
+        rule = await world.rule(channel="slack", secret=slack.url, storm_limit=1)
+        first, opener, later = [await world.report(f"Error {n}") for n in ("A", "B", "C")]
+        for report_id in (first, opener, later):
+            await world.publish(report_id)
+        assert await world.run_due() == ["delivered"]  # A; B opened the digest, C joined it
+        [digest] = [d for d in await world.deliveries(rule.id) if d.kind == "digest"]
+        assert digest.report_id == opener
+        async with tenant_session(world.db.sessions, world.db.org_a) as session:
+            report = await session.get(Report, opener)
+            assert report is not None
+            await delete_report(session, report)
+            await session.commit()
+        await world.make_due()
+        assert await world.run_due() == ["delivered"]
+    assert "Error C" in slack.bodies()[-1]["text"]
+    [digest] = [d for d in await world.deliveries(rule.id) if d.kind == "digest"]
+    assert (digest.status, digest.report_id) == ("delivered", later)
