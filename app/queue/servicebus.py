@@ -35,7 +35,7 @@ from azure.servicebus import AutoLockRenewer, ServiceBusMessage
 from sqlalchemy import func, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.models import Job, JobStatus
+from app.db.models import Job, JobStatus, NotificationDelivery, Report, ReportStatus
 from app.db.session import tenant_session
 from app.observability import request_id_var
 from app.queue.base import ClaimedJob
@@ -74,6 +74,27 @@ def _body(message: Any) -> dict[str, str]:
     data = raw if isinstance(raw, bytes | str) else b"".join(bytes(part) for part in raw)
     parsed = json.loads(data)
     return parsed if isinstance(parsed, dict) else {}
+
+
+async def _give_up_on(session: AsyncSession, job: Job) -> None:
+    """What waited on a job given up for good: its report (a diagnosis) fails unless it is
+    complete; its delivery (a notification) fails."""
+    error = job.last_error
+    if job.kind == "notify":
+        await session.execute(
+            update(NotificationDelivery)
+            .where(
+                NotificationDelivery.job_id == job.id,
+                NotificationDelivery.status.in_(("queued", "retrying")),
+            )
+            .values(status="failed", next_retry_at=None, error=error)
+        )
+    else:
+        await session.execute(
+            update(Report)
+            .where(Report.id == job.report_id, Report.status != ReportStatus.COMPLETE)
+            .values(status=ReportStatus.FAILED, error=error, completed_at=func.now())
+        )
 
 
 class ServiceBusJobQueue:
@@ -232,9 +253,11 @@ class ServiceBusJobQueue:
                 await self._on_receiver("complete_message", message)
                 return None
             if job.attempts >= job.max_attempts:
-                # The last attempt's worker died mid-job: give up, as the PostgreSQL queue does.
+                # The last attempt's worker died mid-job: give up, as the PostgreSQL queue does
+                # (logdawg_claim_jobs): the job, and what waited on it.
                 job.status = JobStatus.FAILED
                 job.last_error = "the worker processing the last attempt stopped"
+                await _give_up_on(session, job)
                 self._in_flight[job.id] = _InFlight(message, ("fail", job.last_error))
                 claimed = None
             else:

@@ -45,8 +45,8 @@ BEGIN
                    WHERE status = 'running' AND locked_until < clock_timestamp()
                      AND attempts >= max_attempts
                    FOR UPDATE SKIP LOCKED)
-    RETURNING report_id, last_error, kind
-  )
+    RETURNING id, report_id, last_error, kind
+  ){given_up}
   UPDATE reports r
      SET status = 'failed', error = e.last_error, completed_at = now()
     FROM exhausted e
@@ -69,10 +69,20 @@ END
 $$
 """
 
+# A notify job given up here (its last attempt's worker stopped) fails its delivery too, so
+# the delivery log does not show it waiting for ever.
+GIVEN_UP = """, given_up AS (
+    UPDATE notification_deliveries d
+       SET status = 'failed', next_retry_at = NULL, error = e.last_error
+      FROM exhausted e
+     WHERE d.job_id = e.id AND e.kind = 'notify' AND d.status IN ('queued', 'retrying')
+  )"""
 CLAIM_BEFORE = (
-    CLAIM.replace("RETURNING report_id, last_error, kind", "RETURNING report_id, last_error")
+    CLAIM.replace("{given_up}", "")
+    .replace("RETURNING id, report_id, last_error, kind", "RETURNING report_id, last_error")
     .replace(" AND e.kind = 'diagnose'", "")
 )
+CLAIM = CLAIM.replace("{given_up}", GIVEN_UP)
 
 
 def _app_role() -> str:

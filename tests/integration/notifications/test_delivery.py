@@ -296,3 +296,28 @@ async def test_deleting_the_report_a_digest_was_opened_for_still_sends_the_diges
     assert "Error C" in slack.bodies()[-1]["text"]
     [digest] = [d for d in await world.deliveries(rule.id) if d.kind == "digest"]
     assert (digest.status, digest.report_id) == ("delivered", later)
+
+
+async def test_a_notify_job_given_up_by_the_queue_fails_its_delivery(world: World) -> None:
+    """The worker sending the last attempt stopped (its lease ran out): the queue gives the
+    job up, and the delivery log says so instead of showing it waiting."""
+    from sqlalchemy import text
+
+    from app.db.session import tenant_session
+
+    rule = await world.rule(channel="slack", secret="https://hooks.slack.example/services/x")
+    await world.publish(await world.report())
+    async with tenant_session(world.db.sessions, world.db.org_a) as session:
+        await session.execute(
+            text(
+                "UPDATE jobs SET status = 'running', attempts = max_attempts, "
+                "locked_by = 'gone', locked_until = now() - interval '1 minute' "
+                "WHERE kind = 'notify'"
+            )
+        )
+        await session.commit()
+    assert await world.queue.claim_many("w2", 5) == []
+    [job] = await world.jobs()
+    assert job.status is JobStatus.FAILED
+    [delivery] = await world.deliveries(rule.id)
+    assert delivery.status == "failed" and "worker stopped" in (delivery.error or "")

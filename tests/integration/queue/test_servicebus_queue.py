@@ -131,10 +131,12 @@ async def test_the_last_attempt_dying_fails_the_job_instead_of_looping(
     assert await queue.claim("dies") is not None
     bus.expire_locks()
     assert await queue.claim("w2") is None
-    _, job = await state(tenant_db, report_id)
+    report, job = await state(tenant_db, report_id)
     assert job.status is JobStatus.FAILED
     assert "stopped" in (job.last_error or "")
     assert len(bus.dead_letters) == 1
+    # Its report does not stay "running" for ever: it failed, saying why.
+    assert report.status is ReportStatus.FAILED and "stopped" in (report.error or "")
 
 
 async def test_a_lost_send_is_swept_up(tenant_db: TenantDb) -> None:
@@ -322,3 +324,41 @@ async def test_a_notification_the_worker_queues_is_sent_when_it_commits(
         notify = (await session.scalars(select(Job).where(Job.kind == "notify"))).all()
     assert len(notify) == 1
     assert bus.pending() == [f"{notify[0].id}:0"]
+
+
+async def test_a_notify_job_given_up_fails_its_delivery(
+    tenant_db: TenantDb, tmp_path: Path
+) -> None:
+    """As with the PostgreSQL queue: the last attempt's worker stopped, the job is given up,
+    and its delivery says failed instead of waiting for ever."""
+    from app.db.models import NotificationDelivery
+    from app.notifications import rules
+    from app.notifications.sink import NotificationSink
+    from app.secrets.local import LocalKeyFile
+    from app.settings import Settings
+
+    settings = Settings(key_file=tmp_path / "kek", notify_max_attempts=1)
+    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
+        await rules.create(
+            session, LocalKeyFile(tmp_path / "kek"),
+            rules.RuleInput(name="on-call", trigger="new", channel="slack", config={},
+                            secret="https://hooks.slack.example/services/T0/B0/secret"),
+            org_id=tenant_db.org_a, created_by=None, multi_tenant=False,
+        )  # fmt: skip
+        await session.commit()
+    bus = FakeServiceBus()
+    queue = make_queue(tenant_db, bus)
+    await submit(tenant_db, queue)
+    diagnose = await queue.claim("w1")
+    assert diagnose is not None
+    sink = NotificationSink(queue, settings)
+    assert await process_job(tenant_db.sessions, queue, diagnose, events=sink) is (
+        ReportStatus.COMPLETE
+    )
+    notify = await queue.claim("dies")
+    assert notify is not None and notify.kind == "notify"
+    bus.expire_locks()
+    assert await queue.claim("w2") is None
+    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
+        [delivery] = (await session.scalars(select(NotificationDelivery))).all()
+    assert delivery.status == "failed" and "stopped" in (delivery.error or "")
