@@ -7,11 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app.bootstrap import Platform
-from app.db.models import Report, ReportStatus
+from app.db.models import NotificationDelivery, Report, ReportStatus
 from app.db.session import tenant_session
+from app.notifications import rules
 from app.services import retention
 from tests.conftest import TenantDb
 from tests.fakes.git_servers import GitHubHandler, serve
@@ -92,7 +93,24 @@ async def test_retention_is_set_validated_and_swept(
             await session.commit()
             ids[name] = report.id
 
+    # A notification about the old report still waits to be sent: it cannot be any more.
+    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
+        rule = await rules.create(
+            session, platform.kek,
+            rules.RuleInput(name="r", trigger="new", channel="slack", config={},
+                            secret="https://hooks.slack.example/services/T0/B0/x"),
+            org_id=tenant_db.org_a, created_by=None, multi_tenant=False,
+        )  # fmt: skip
+        session.add(
+            NotificationDelivery(org_id=tenant_db.org_a, rule_id=rule.id, event="new",
+                                 report_id=ids["old"], payload={}, status="retrying")
+        )  # fmt: skip
+        await session.commit()
+
     assert await retention.sweep(tenant_db.conn) == 1
+    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
+        [delivery] = (await session.scalars(select(NotificationDelivery))).all()
+    assert delivery.status == "failed" and "retention" in (delivery.error or "")
     remaining = {r["id"] for r in (await client.get("/api/v1/reports")).json()["items"]}
     assert remaining == {str(ids["young"]), str(ids["old-pending"])}
     async with tenant_session(tenant_db.sessions, tenant_db.org_b) as session:
