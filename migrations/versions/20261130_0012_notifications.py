@@ -87,25 +87,6 @@ CLAIM = CLAIM.replace("{given_up}", GIVEN_UP)
 
 # The retention sweep (0007) deletes old reports, whose notify jobs cascade with them: their
 # deliveries still waiting are failed in the same statement, saying why.
-SWEEP = """
-CREATE OR REPLACE FUNCTION logdawg_retention_sweep() RETURNS bigint
-LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
-AS $$
-  WITH gone AS (
-    DELETE FROM reports r USING organisations o
-    WHERE r.org_id = o.id AND o.retention_days IS NOT NULL
-      AND r.status IN ('complete', 'failed')
-      AND r.last_seen_at < now() - make_interval(days => o.retention_days)
-    RETURNING r.id
-  ), unsent AS (
-    UPDATE notification_deliveries d
-       SET status = 'failed', next_retry_at = NULL,
-           error = 'not sent: the report was deleted (retention)'
-     WHERE d.report_id IN (SELECT id FROM gone) AND d.status IN ('queued', 'retrying')
-  )
-  SELECT count(*) FROM gone
-$$
-"""
 SWEEP_BEFORE = """
 CREATE OR REPLACE FUNCTION logdawg_retention_sweep() RETURNS bigint
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
@@ -120,6 +101,16 @@ AS $$
   SELECT count(*) FROM gone
 $$
 """
+SWEEP = SWEEP_BEFORE.replace(
+    "    RETURNING r.id\n  )",
+    """    RETURNING r.id
+  ), unsent AS (
+    UPDATE notification_deliveries d
+       SET status = 'failed', next_retry_at = NULL,
+           error = 'not sent: the report was deleted (retention)'
+     WHERE d.report_id IN (SELECT id FROM gone) AND d.status IN ('queued', 'retrying')
+  )""",
+)
 
 
 def _app_role() -> str:

@@ -293,27 +293,33 @@ async def test_a_rerun_is_sent_with_the_id_of_the_request_that_asked_for_it(
     assert job.request_id == "req-rerun"
 
 
+async def notified_of_new_issues(db: TenantDb, tmp_path: Path) -> None:
+    """A Slack rule on new issues in organisation A (sealed with a key file in tmp_path)."""
+    from app.notifications import rules
+    from app.secrets.local import LocalKeyFile
+
+    async with tenant_session(db.sessions, db.org_a) as session:
+        await rules.create(
+            session, LocalKeyFile(tmp_path / "kek"),
+            rules.RuleInput(name="on-call", trigger="new", channel="slack", config={},
+                            secret="https://hooks.slack.example/services/T0/B0/secret"),
+            org_id=db.org_a, created_by=None, multi_tenant=False,
+        )  # fmt: skip
+        await session.commit()
+
+
 async def test_a_notification_the_worker_queues_is_sent_when_it_commits(
     tenant_db: TenantDb, tmp_path: Path
 ) -> None:
     """A diagnosis that opens a new issue queues a notify job in its own transaction; the job's
     message leaves right after that commit, not at the next sweep."""
-    from app.notifications import rules
     from app.notifications.sink import NotificationSink
-    from app.secrets.local import LocalKeyFile
     from app.settings import Settings
 
     settings = Settings(key_file=tmp_path / "kek", public_url="https://logdawg.example.com")
-    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
-        await rules.create(
-            session, LocalKeyFile(tmp_path / "kek"),
-            rules.RuleInput(name="on-call", trigger="new", channel="slack", config={},
-                            secret="https://hooks.slack.example/services/T0/B0/secret"),
-            org_id=tenant_db.org_a, created_by=None, multi_tenant=False,
-        )  # fmt: skip
-        await session.commit()
     bus = FakeServiceBus()
     queue = make_queue(tenant_db, bus)
+    await notified_of_new_issues(tenant_db, tmp_path)
     await submit(tenant_db, queue)
     claimed = await queue.claim("w1")
     assert claimed is not None
@@ -332,22 +338,13 @@ async def test_a_notify_job_given_up_fails_its_delivery(
     """As with the PostgreSQL queue: the last attempt's worker stopped, the job is given up,
     and its delivery says failed instead of waiting for ever."""
     from app.db.models import NotificationDelivery
-    from app.notifications import rules
     from app.notifications.sink import NotificationSink
-    from app.secrets.local import LocalKeyFile
     from app.settings import Settings
 
     settings = Settings(key_file=tmp_path / "kek", notify_max_attempts=1)
-    async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
-        await rules.create(
-            session, LocalKeyFile(tmp_path / "kek"),
-            rules.RuleInput(name="on-call", trigger="new", channel="slack", config={},
-                            secret="https://hooks.slack.example/services/T0/B0/secret"),
-            org_id=tenant_db.org_a, created_by=None, multi_tenant=False,
-        )  # fmt: skip
-        await session.commit()
     bus = FakeServiceBus()
     queue = make_queue(tenant_db, bus)
+    await notified_of_new_issues(tenant_db, tmp_path)
     await submit(tenant_db, queue)
     diagnose = await queue.claim("w1")
     assert diagnose is not None
