@@ -72,14 +72,7 @@ def main(workdir: Path) -> None:
         )
     repo = build_sample_repo(Path(tempfile.mkdtemp(dir=workdir)))
     with serve(GitHubHandler, repo, token=None) as fake:
-        fake.app_id = APP_ID
-        fake.app_public_key = (
-            key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            .decode()
-        )
+        fake.register_app(APP_ID, key)
         fake.installations[ACME] = {
             "account": {"login": "acme", "type": "Organization", "id": 1},
             "repositories": ["shop", "billing"],

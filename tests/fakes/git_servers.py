@@ -160,6 +160,20 @@ class FakeServer:
     install_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks_sent: list[tuple[str, int]] = field(default_factory=list)
 
+    def register_app(self, app_id: int, private_key: Any) -> None:
+        """Act as GitHub for the app ``app_id`` whose key pair ``private_key`` (a
+        ``cryptography`` RSA private key) holds: app JWTs are verified with its public half."""
+        from cryptography.hazmat.primitives import serialization
+
+        self.app_id = app_id
+        self.app_public_key = (
+            private_key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+
     def issue_code(self, visible: list[int], user: dict[str, Any] | None = None) -> str:
         code = secrets.token_hex(10)
         self.oauth_codes[code] = visible

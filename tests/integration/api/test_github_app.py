@@ -64,14 +64,7 @@ def pem(key: rsa.RSAPrivateKey) -> str:
 @pytest.fixture
 def github(tmp_path: Path, app_key: rsa.RSAPrivateKey) -> Iterator[FakeServer]:
     with serve(GitHubHandler, build_sample_repo(tmp_path), token="no-pat-here") as fake:
-        fake.app_id = APP_ID
-        fake.app_public_key = (
-            app_key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            .decode()
-        )
+        fake.register_app(APP_ID, app_key)
         fake.installations[ACME] = {
             "account": {"login": "acme", "type": "Organization", "id": 1},
             "repositories": ["shop", "billing"],

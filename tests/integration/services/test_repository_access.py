@@ -42,14 +42,7 @@ def key() -> rsa.RSAPrivateKey:
 @pytest.fixture
 def github(tmp_path: Path, key: rsa.RSAPrivateKey) -> Iterator[FakeServer]:
     with serve(GitHubHandler, build_sample_repo(tmp_path), token="no-pat") as fake:
-        fake.app_id = APP_ID
-        fake.app_public_key = (
-            key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            .decode()
-        )
+        fake.register_app(APP_ID, key)
         fake.installations[INSTALLATION] = {
             "account": {"login": "acme", "type": "Organization"},
             "repositories": ["shop"],

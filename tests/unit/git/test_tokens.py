@@ -67,14 +67,7 @@ def clock() -> Clock:
 def github(sample_repo: Path, app_key: rsa.RSAPrivateKey, clock: Clock) -> Iterator[FakeServer]:
     with serve(GitHubHandler, sample_repo, token=None) as fake:
         fake.token = "not-a-pat-anyone-has"  # only installation tokens are accepted
-        fake.app_id = APP_ID
-        fake.app_public_key = (
-            app_key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            .decode()
-        )
+        fake.register_app(APP_ID, app_key)
         fake.installations[INSTALLATION] = {
             "account": {"login": "acme", "type": "Organization", "id": 7},
             "repositories": ["shop", "billing"],
