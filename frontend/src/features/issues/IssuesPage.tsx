@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { problemText } from "../../api/client";
 import { useSession } from "../../auth/session";
+import { FilterSelect } from "../../components/FilterSelect";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { when } from "../../lib/format";
 import { useAssignableMembers, useBulkChange, useIssueList, type IssueFilters, type IssueState } from "./queries";
@@ -57,27 +58,14 @@ export function IssuesPage() {
         later release reopens as a regression.
       </p>
       <div className={styles.filters}>
-        <label>
-          <span>State</span>
-          <select value={params.get("state") ?? "unresolved"} onChange={(e) => set("state", e.target.value)}>
-            <option value="">any</option>
-            {STATES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>Assignee</span>
-          <select value={params.get("assignee") ?? ""} onChange={(e) => set("assignee", e.target.value)}>
-            <option value="">anyone</option>
-            <option value="none">nobody</option>
-            {members.data?.map((m) => (
-              <option key={m.user_id} value={m.user_id}>
-                {m.display_name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="State" value={params.get("state") ?? "unresolved"} onChange={(v) => set("state", v)} options={STATES} />
+        <FilterSelect
+          label="Assignee"
+          value={params.get("assignee") ?? ""}
+          onChange={(v) => set("assignee", v)}
+          anyLabel="anyone"
+          options={[["none", "nobody"], ...(members.data ?? []).map((m) => [m.user_id, m.display_name] as const)]}
+        />
       </div>
 
       {canChange && items.length > 0 && (

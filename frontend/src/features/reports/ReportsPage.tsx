@@ -2,6 +2,7 @@ import { useState, type SubmitEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import type { Schemas } from "../../api/client";
 import { useSession } from "../../auth/session";
+import { FilterSelect } from "../../components/FilterSelect";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { StatusBadge } from "../../components/StatusBadge";
 import { when } from "../../lib/format";
@@ -56,35 +57,14 @@ export function ReportsPage() {
       <h1>Reports</h1>
       <div className={styles.filters}>
         <SearchBox key={params.get("q") ?? ""} initial={params.get("q") ?? ""} onSearch={(q) => set("q", q)} />
-        <label>
-          <span>Status</span>
-          <select value={params.get("status") ?? ""} onChange={(e) => set("status", e.target.value)}>
-            <option value="">any</option>
-            {STATUSES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>Repository</span>
-          <select value={params.get("repository") ?? ""} onChange={(e) => set("repository", e.target.value)}>
-            <option value="">any</option>
-            {[...repositories.entries()].map(([id, name]) => (
-              <option key={id} value={id}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>Category</span>
-          <select value={params.get("category") ?? ""} onChange={(e) => set("category", e.target.value)}>
-            <option value="">any</option>
-            {categories.map((c) => (
-              <option key={c}>{c}</option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Status" value={params.get("status") ?? ""} onChange={(v) => set("status", v)} options={STATUSES} />
+        <FilterSelect
+          label="Repository"
+          value={params.get("repository") ?? ""}
+          onChange={(v) => set("repository", v)}
+          options={[...repositories.entries()]}
+        />
+        <FilterSelect label="Category" value={params.get("category") ?? ""} onChange={(v) => set("category", v)} options={categories} />
         <label>
           <span>From</span>
           <input type="date" value={params.get("from") ?? ""} onChange={(e) => set("from", e.target.value)} />
