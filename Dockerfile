@@ -22,7 +22,8 @@ ENV PATH=/srv/.venv/bin:$PATH LOGDAWG_BUILD_SHA=$BUILD_SHA
 
 FROM base AS api
 EXPOSE 8000
-CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# LOGDAWG_API_WORKERS processes (default 1) share the port; see app/serve.py.
+CMD ["python", "-m", "app.serve", "--host", "0.0.0.0", "--port", "8000"]
 
 FROM base AS worker
 EXPOSE 8080

@@ -103,9 +103,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     api = [
         sys.executable,
         "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
+        "app.serve",
         "--host",
         settings.api_host,
         "--port",

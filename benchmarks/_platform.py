@@ -61,12 +61,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def uvicorn_cmd(target: list[str], port: int, workers: int = 1) -> list[str]:
-    """The same uvicorn flags for every server a benchmark compares (the default event loop
-    and HTTP parser of the installed uvicorn, no access log)."""
+def server_cmd(app: str, port: int, workers: int = 1) -> list[str]:
+    """The same server and flags for every app a benchmark compares: ``python -m app.serve``
+    as ``logdawg up`` starts the API (uvicorn's default event loop and HTTP parser, one
+    listening socket shared by ``workers`` processes), no access log."""
     return [
-        sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1", "--port", str(port),
-        "--no-access-log", "--workers", str(workers),
+        sys.executable, "-m", "app.serve", "--app", app, "--host", "127.0.0.1",
+        "--port", str(port), "--no-access-log", "--workers", str(workers),
     ]  # fmt: skip
 
 
@@ -88,7 +89,7 @@ def ready(proc: subprocess.Popen[bytes], url: str) -> bool:
 
 
 def serve(
-    target: list[str],
+    app: str,
     env: dict[str, str],
     log: Path,
     health: str,
@@ -98,13 +99,13 @@ def serve(
     """A uvicorn server on a free port, ready: the process and its port."""
     for _ in range(5):
         port = free_port()
-        cmd = uvicorn_cmd(target, port, workers)
+        cmd = server_cmd(app, port, workers)
         if profile is not None:
-            cmd[1:3] = ["-m", "cProfile", "-o", str(profile), "-m", "uvicorn"]
+            cmd[1:3] = ["-m", "cProfile", "-o", str(profile), "-m", "app.serve"]
         proc = start(cmd, env, log)
         if ready(proc, f"http://127.0.0.1:{port}{health}"):
             return proc, port
-    raise SystemExit(f"{target[0]} did not become ready; see {log}")
+    raise SystemExit(f"{app} did not become ready; see {log}")
 
 
 def start_api(
@@ -112,9 +113,7 @@ def start_api(
 ) -> tuple[subprocess.Popen[bytes], int]:
     """The API as ``logdawg up`` starts it, on a free port: the process and its port. With
     ``profile``, under cProfile (one process), its statistics written there on exit."""
-    return serve(
-        ["app.main:create_app", "--factory"], env, log, "/readyz", workers, profile=profile
-    )
+    return serve("app.main:create_app", env, log, "/readyz", workers, profile=profile)
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -281,7 +281,7 @@ def main() -> None:
               f"{args.api_workers} API process(es) each:")  # fmt: skip
 
         bare, bare_port = serve(
-            ["benchmarks.bare_ingest_app:app"], bare_env, tmp / "bare.log", "/healthz",
+            "benchmarks.bare_ingest_app:app", bare_env, tmp / "bare.log", "/healthz",
             args.api_workers,
         )  # fmt: skip
         api, port = start_api(env, tmp / "api.log", workers=args.api_workers, profile=args.profile)

@@ -61,8 +61,9 @@ class Platform:
         self.tmp = tmp
         self.workers: list[subprocess.Popen[bytes]] = []
         self.api = self._start(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port)], "api",
+            # Two API processes on one port, as LOGDAWG_API_WORKERS=2 runs them.
+            [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", "2"], "api",
         )  # fmt: skip
 
     def _start(self, cmd: list[str], name: str) -> subprocess.Popen[bytes]:
