@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
+import os
 import re
-import uuid
+import secrets
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -33,10 +35,29 @@ API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 HSTS = b"max-age=31536000; includeSubDomains"
 
 
+class _Ids:
+    """Fresh request ids: 32 hex characters, a random half per process and a counter. As
+    unique as a UUID for this purpose, without a call for random bytes on every request."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+
+
+_ids = _Ids()
+
+
 def new_request_id(offered: str | None = None) -> str:
     if offered and _TOKEN.match(offered):
         return offered
-    return uuid.uuid4().hex
+    return _ids.next()
 
 
 class RequestContext:
