@@ -43,9 +43,12 @@ def normalise_message(message: str) -> str:
     return text
 
 
+_ADDRESSES_AND_NUMBERS = re.compile(r"0x[0-9a-f]+|\d+", re.I)
+
+
 def _frame_key(frame: StackFrame) -> str:
     name = (frame.file or "").replace("\\", "/").rsplit("/", 1)[-1]
-    function = re.sub(r"0x[0-9a-f]+|\d+", "", frame.function or "", flags=re.I)
+    function = _ADDRESSES_AND_NUMBERS.sub("", frame.function or "")
     return f"{name}:{function}"
 
 

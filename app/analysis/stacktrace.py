@@ -150,18 +150,25 @@ _LIBRARY_FUNCTION_PREFIXES = {
 }
 
 
+# Languages whose library frames look like another's.
+_FAMILY = {
+    "kotlin": "java",
+    "scala": "java",
+    "groovy": "java",
+    "fsharp": "csharp",
+    "vb": "csharp",
+    "cpp": "c",
+}
+
+
 def is_in_app(language: str, path: str | None, function: str | None) -> bool:
     normalised = (path or "").replace("\\", "/")
-    if normalised.startswith("internal/") or any(m in normalised for m in _LIBRARY_PATH_MARKERS):
+    if normalised.startswith("internal/"):
         return False
-    family = {
-        "kotlin": "java",
-        "scala": "java",
-        "groovy": "java",
-        "fsharp": "csharp",
-        "vb": "csharp",
-        "cpp": "c",
-    }.get(language, language)
+    for marker in _LIBRARY_PATH_MARKERS:
+        if marker in normalised:
+            return False
+    family = _FAMILY.get(language, language)
     prefixes = _LIBRARY_FUNCTION_PREFIXES.get(family, ())
     if function and function.startswith(prefixes):
         return False
