@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.add_middleware(observability.RequestContext)  # outermost: every answer carries them
     # The ingest routes first: a request is matched against the routes in this order, route
     # by route, and ingest is the hot path (every route ahead of it cost it a match).
+    app.include_router(logs.ingest_router)
     app.include_router(logs.router)
     app.include_router(ingest.router)
     app.include_router(health.router)

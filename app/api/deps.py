@@ -10,14 +10,15 @@ the least role (and, for API keys, the scope) it needs with one of the ``Viewer`
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.limits import GuardedJsonRoute
 from app.auth.api_keys import Scope
 from app.auth.authenticate import Authenticator, Caller
 from app.auth.ratelimit import RateLimiter
@@ -237,6 +238,35 @@ async def limit_ingest(request: Request) -> Actor:
 limit_ingest.required_role = Role.MEMBER  # type: ignore[attr-defined]
 limit_ingest.required_scope = Scope.INGEST  # type: ignore[attr-defined]
 Ingest = Annotated[Actor, Depends(limit_ingest)]
+
+# Where ``IngestRoute`` leaves the caller it checked (an ASGI scope extension key).
+_INGEST_ACTOR = "logdawg.ingest_actor"
+
+
+class IngestRoute(GuardedJsonRoute):
+    """The route of ``POST /api/v1/logs/diagnose``, the one every log sender calls: it runs
+    ``limit_ingest`` itself, before FastAPI reads and validates the body, as the ``Ingest``
+    dependency would (a viewer is 403 and a sender over its rate 429, whatever the body),
+    and the endpoint takes the caller with ``ingest_actor``. FastAPI solves a dependency
+    with a pass over the request's parameters of its own: ~5 % of the API's CPU per log."""
+
+    required_role = Role.MEMBER  # read by the roles-table test, as for the dependencies
+    required_scope = Scope.INGEST
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            request.scope[_INGEST_ACTOR] = await limit_ingest(request)
+            return await handler(request)
+
+        return limited
+
+
+def ingest_actor(request: Request) -> Actor:
+    """The caller ``IngestRoute`` checked for this request."""
+    actor: Actor = request.scope[_INGEST_ACTOR]
+    return actor
 
 
 async def get_queue(platform: PlatformDep) -> JobQueue:

@@ -232,6 +232,10 @@ def _problems_of(path: str, method: str) -> dict[str, dict[str, Any]]:
         answers["409"] = _problem_response("A concurrent change of the same resource.")
     if "{" in path:
         answers["404"] = _problem_response("No such resource in this organisation.")
+    if path == "/api/v1/logs/diagnose" or path.startswith("/api/v1/ingest/"):
+        answers["429"] = _problem_response(
+            "Over the sender's or the organisation's rate of logs.", retry_after=True
+        )
     if path not in PUBLIC_API_PATHS:
         answers["401"] = _problem_response(
             "No valid credentials: sign in, or send an API key (a webhook may carry it as ?key=)."

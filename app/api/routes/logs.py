@@ -5,7 +5,7 @@ import uuid
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from app.api.deps import Ingest, SessionDep, Viewer
+from app.api.deps import IngestRoute, SessionDep, Viewer, ingest_actor
 from app.api.ingest_pipeline import accept_log, report_url
 from app.api.limits import GuardedJsonRoute
 from app.api.schemas import DiagnoseAccepted, DiagnoseRequest, DiagnosisStatus
@@ -13,10 +13,12 @@ from app.db.models import ReportStatus
 from app.services import reports
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"], route_class=GuardedJsonRoute)
+# The route every log sender calls checks its caller itself (``IngestRoute``).
+ingest_router = APIRouter(prefix="/api/v1/logs", tags=["logs"], route_class=IngestRoute)
 logger = logging.getLogger(__name__)
 
 
-@router.post(
+@ingest_router.post(
     "/diagnose",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DiagnoseAccepted,
@@ -29,10 +31,11 @@ logger = logging.getLogger(__name__)
         404: {"description": "No repository `repository_id` in this organisation."},
     },
 )
-async def diagnose(body: DiagnoseRequest, actor: Ingest, request: Request) -> Response:
+async def diagnose(body: DiagnoseRequest, request: Request) -> Response:
     """Accept a log for diagnosis. The report and its job are committed together before the
     202, so an accepted log is never lost. A repeat of an error diagnosed within the grouping
     window answers 200 with the existing report, whose occurrence count went up."""
+    actor = ingest_actor(request)
     accepted = await accept_log(
         request.app.state.platform,
         org_id=actor.org_id,

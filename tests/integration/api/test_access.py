@@ -316,9 +316,21 @@ async def test_ingest_is_rate_limited_per_key_with_retry_after(
         assert statuses[2] == 429
         assert int(response.headers["retry-after"]) >= 1
         assert "at most" in response.json()["detail"]
+        # The sender is judged before its body: over the rate, an invalid body is 429 too.
+        invalid = await c.post(
+            "/api/v1/logs/diagnose", json={"log_data": {}}, headers={"X-API-Key": key}
+        )
+        assert invalid.status_code == 429, invalid.text
+        # And a key that may not send logs is 403, whatever its body.
+        reader = await make_key(t, "ada@contoso.example", org, ["read"])
+        for body in ({"log_data": {}}, {"log_data": {"content": "KeyError: 'x'"}}):
+            refused = await c.post(
+                "/api/v1/logs/diagnose", json=body, headers={"X-API-Key": reader}
+            )
+            assert refused.status_code == 403, refused.text
         async with as_owner(tenant_db):
             count = await tenant_db.conn.scalar(text("SELECT count(*) FROM reports"))
-        assert count == 2  # the refused one wrote nothing
+        assert count == 2  # the refused ones wrote nothing
 
 
 async def test_azure_monitor_log_alert_makes_one_diagnosis_per_exception(tenancy: Tenancy) -> None:
