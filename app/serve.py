@@ -16,6 +16,7 @@ import argparse
 import socket
 
 import uvicorn
+from pydantic import ValidationError
 from uvicorn.supervisors import Multiprocess
 
 from app.settings import Settings
@@ -62,7 +63,10 @@ def run(cfg: TcpConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise SystemExit(f"python -m app.serve: error: {exc}") from None
     parser = argparse.ArgumentParser(prog="python -m app.serve", description=__doc__)
     parser.add_argument("--host", default=settings.api_host)
     parser.add_argument("--port", type=int, default=settings.api_port)

@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import socket
+import subprocess
+import sys
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from app.serve import TcpConfig
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _nodelay_of_first_connection(sock: socket.socket) -> int:
@@ -70,3 +76,20 @@ def test_a_connection_accepted_by_a_spawned_worker_process_has_nodelay() -> None
         finally:
             child.join(30)
     assert child.exitcode == 0
+
+
+def _serve(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LOGDAWG_")} | env
+    return subprocess.run(
+        [sys.executable, "-m", "app.serve", *args],
+        capture_output=True, text=True, env=environment, cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_bad_settings_and_arguments_exit_with_a_message_before_binding() -> None:
+    bad_setting = _serve(LOGDAWG_API_WORKERS="0")
+    assert bad_setting.returncode == 1
+    assert "api_workers" in bad_setting.stderr and "Traceback" not in bad_setting.stderr
+    bad_argument = _serve("--workers", "0")
+    assert bad_argument.returncode == 2
+    assert "--workers must be at least 1" in bad_argument.stderr
