@@ -154,6 +154,11 @@ def build(cfg: StackConfig, deployer: Deployer | None = None) -> Platform:
         "LOGDAWG_AUTH_CLIENT_ID": cfg.auth_client_id,
         # The SPA calls the API from its own origin in every environment (no linked backend).
         "LOGDAWG_CORS_ORIGINS": spa.origins,
+        # App Service ends TLS at its front ends and hands the request on over HTTP with
+        # X-Forwarded-Proto; they are the only way in to the container, and their addresses
+        # are not fixed. Trusting their headers is how the API knows a request came over
+        # HTTPS (Strict-Transport-Security) and who sent it (uvicorn's proxy headers).
+        "FORWARDED_ALLOW_IPS": "*",
     }
     if cfg.auth_allowed_tenants:
         auth["LOGDAWG_AUTH_ALLOWED_TENANTS"] = ",".join(cfg.auth_allowed_tenants)

@@ -22,6 +22,12 @@ def test_up_diagnoses_the_sample_end_to_end(tmp_path: Path, sample_request: byte
         assert f"curl -s -X POST http://127.0.0.1:{port}/api/v1/logs/diagnose" in printed
 
         base = f"http://127.0.0.1:{port}"
+        # Behind a proxy that ended TLS (App Service's front ends; here the client's own
+        # address, which the server trusts by default): the answer says to keep to HTTPS.
+        plain = httpx.get(f"{base}/healthz")
+        assert "strict-transport-security" not in plain.headers
+        proxied = httpx.get(f"{base}/healthz", headers={"X-Forwarded-Proto": "https"})
+        assert proxied.headers["strict-transport-security"].startswith("max-age=")
         accepted = httpx.post(
             f"{base}/api/v1/logs/diagnose",
             content=sample_request,

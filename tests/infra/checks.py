@@ -193,6 +193,17 @@ def the_api_allows_exactly_its_spa_origin(stack: Stack) -> None:
     assert stack.of("azure-native:web:StaticSiteLinkedBackend") == []
 
 
+def the_api_knows_a_request_came_over_https(stack: Stack) -> None:
+    """App Service ends TLS at its front ends and passes the request on over HTTP, saying
+    ``X-Forwarded-Proto: https`` (Azure's "Configure a Linux Python app": inspect that
+    header to detect an HTTPS session). The API (and its staging slot) must trust it from
+    any address, the front ends' not being fixed, and accept nothing but HTTPS, or it never
+    sends Strict-Transport-Security."""
+    for app in [_app(stack, "-api"), *stack.of(SLOT)]:
+        assert _settings(app).get("FORWARDED_ALLOW_IPS") == "*", app.name
+        assert app.inputs["httpsOnly"] is True, app.name
+
+
 def worker_autoscales_on_its_queue(stack: Stack) -> None:
     autoscales = stack.of("azure-native:monitor:AutoscaleSetting")
     if stack.name != "prod":
@@ -394,6 +405,7 @@ CHECKS: tuple[Callable[[Stack], None], ...] = (
     roles_are_the_documented_least_privilege_ones,
     static_web_app_is_in_a_supported_region,
     the_api_allows_exactly_its_spa_origin,
+    the_api_knows_a_request_came_over_https,
     worker_autoscales_on_its_queue,
     alerts_use_documented_metrics_and_reach_the_action_group,
     every_resource_with_diagnostics_sends_them_to_the_workspace,
