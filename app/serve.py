@@ -45,9 +45,16 @@ def config(
     *, host: str, port: int, workers: int, access_log: bool = True, app: str = APP
 ) -> TcpConfig:
     """uvicorn's defaults otherwise (X-Forwarded-* trusted from FORWARDED_ALLOW_IPS only,
-    127.0.0.1 unless set)."""
+    127.0.0.1 unless set), but no ``Server: uvicorn`` header: the answers need not say what
+    software serves them."""
     return TcpConfig(
-        app, factory=app == APP, host=host, port=port, workers=workers, access_log=access_log
+        app,
+        factory=app == APP,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        server_header=False,
     )
 
 

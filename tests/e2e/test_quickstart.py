@@ -26,6 +26,7 @@ def test_up_diagnoses_the_sample_end_to_end(tmp_path: Path, sample_request: byte
         # address, which the server trusts by default): the answer says to keep to HTTPS.
         plain = httpx.get(f"{base}/healthz")
         assert "strict-transport-security" not in plain.headers
+        assert "server" not in plain.headers, "the answers do not name the server software"
         proxied = httpx.get(f"{base}/healthz", headers={"X-Forwarded-Proto": "https"})
         assert proxied.headers["strict-transport-security"].startswith("max-age=")
         accepted = httpx.post(
