@@ -41,23 +41,6 @@ def tcp_listener(sock: socket.socket) -> socket.socket:
     return tcp
 
 
-def config(
-    *, host: str, port: int, workers: int, access_log: bool = True, app: str = APP
-) -> TcpConfig:
-    """uvicorn's defaults otherwise (X-Forwarded-* trusted from FORWARDED_ALLOW_IPS only,
-    127.0.0.1 unless set), but no ``Server: uvicorn`` header: the answers need not say what
-    software serves them."""
-    return TcpConfig(
-        app,
-        factory=app == APP,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        server_header=False,
-    )
-
-
 def run(cfg: TcpConfig) -> None:
     """As ``uvicorn.run`` runs a configuration, with ``TcpConfig``'s socket."""
     if cfg.workers > 1:
@@ -86,13 +69,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    # uvicorn's defaults otherwise (X-Forwarded-* trusted from FORWARDED_ALLOW_IPS only,
+    # 127.0.0.1 unless set), but no "Server: uvicorn": answers need not name their software.
     run(
-        config(
+        TcpConfig(
+            args.app,
+            factory=args.app == APP,
             host=args.host,
             port=args.port,
             workers=args.workers,
             access_log=args.access_log,
-            app=args.app,
+            server_header=False,
         )
     )
 

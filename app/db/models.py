@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Computed,
     DateTime,
     Enum,
@@ -23,8 +24,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Update,
     func,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
@@ -678,6 +681,21 @@ class NotificationDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def waiting(cls) -> ColumnElement[bool]:
+        """Not sent yet, and still meant to be."""
+        return cls.status.in_(("queued", "retrying"))
+
+    @classmethod
+    def fail_waiting(cls, where: ColumnElement[bool], error: str | None) -> Update:
+        """Fail the waiting deliveries ``where`` selects, saying why: what they waited on (a
+        report, a job) is gone, and the delivery log must not show them queued for ever."""
+        return (
+            update(cls)
+            .where(where, cls.waiting())
+            .values(status="failed", next_retry_at=None, error=error)
+        )
 
     __table_args__ = (
         Index("ix_notification_deliveries_rule", "rule_id", text("created_at DESC")),

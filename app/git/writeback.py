@@ -62,6 +62,30 @@ ADO_WORK_ITEMS = "the token needs the Work Items (Read & write) scope (vso.work_
 ADO_CODE_WRITE = "the token needs the Code (Read & write) scope to comment on the pull request"
 
 
+# The tag on every work item write-back creates: how a retry finds the one it made.
+ADO_TAG = "logdawg"
+
+
+def _github_issues_missing(repo: RepoRef) -> TrackerMissing:
+    return TrackerMissing(
+        f"GitHub has no issues for {repo.label}: the repository was not found, the token "
+        "cannot see it, or its Issues are turned off"
+    )
+
+
+def _ado_project_missing(repo: RepoRef) -> TrackerMissing:
+    return TrackerMissing(
+        f"Azure DevOps has no project {repo.project!r} in {repo.owner!r}, or the token "
+        "cannot see it"
+    )
+
+
+def _work_item_created(item: dict[str, Any]) -> Created:
+    """A work item as Azure DevOps answers it: its id and its web page (else its API URL)."""
+    web = ((item.get("_links") or {}).get("html") or {}).get("href")
+    return Created(str(item["id"]), str(web or item.get("url")))
+
+
 async def github_issue(client: GitHubClient, repo: RepoRef, title: str, body: str) -> Created:
     answer = await client.http.request(
         "POST",
@@ -70,10 +94,7 @@ async def github_issue(client: GitHubClient, repo: RepoRef, title: str, body: st
         json_body={"title": title[:256], "body": _clip(body)},
         immutable=False,
         cacheable=False,
-        not_found=TrackerMissing(
-            f"GitHub has no issues for {repo.label}: the repository was not found, the token "
-            "cannot see it, or its Issues are turned off"
-        ),
+        not_found=_github_issues_missing(repo),
         forbidden=WriteForbidden(f"GitHub refused to create an issue in {repo.label} (403): "
                                  f"{GITHUB_ISSUES}"),
     )  # fmt: skip
@@ -92,10 +113,7 @@ async def github_issue_holding(client: GitHubClient, repo: RepoRef, marker: str)
         accept="application/vnd.github+json",
         immutable=False,
         cacheable=False,
-        not_found=TrackerMissing(
-            f"GitHub has no issues for {repo.label}: the repository was not found, the token "
-            "cannot see it, or its Issues are turned off"
-        ),
+        not_found=_github_issues_missing(repo),
     )
     issues = answer.json()
     for issue in issues if isinstance(issues, list) else []:
@@ -157,7 +175,7 @@ async def azure_work_item(
         {"op": "add", "path": "/fields/Microsoft.VSTS.TCM.ReproSteps", "value": _clip(markdown)},
         {"op": "add", "path": "/multilineFieldsFormat/Microsoft.VSTS.TCM.ReproSteps",
          "value": "Markdown"},
-        {"op": "add", "path": "/fields/System.Tags", "value": "logdawg"},
+        {"op": "add", "path": "/fields/System.Tags", "value": ADO_TAG},
         {"op": "add", "path": "/relations/-",
          "value": {"rel": "Hyperlink", "url": link, "attributes": {"comment": "Log Dawg report"}}},
     ]  # fmt: skip
@@ -169,23 +187,17 @@ async def azure_work_item(
         content_type="application/json-patch+json",
         immutable=False,
         cacheable=False,
-        not_found=TrackerMissing(
-            f"Azure DevOps has no project {repo.project!r} in {repo.owner!r}, or the token "
-            "cannot see it"
-        ),
+        not_found=_ado_project_missing(repo),
         forbidden=WriteForbidden(
             f"Azure DevOps refused to create a work item in {repo.label} (403): {ADO_WORK_ITEMS}"
         ),
     )
-    data = answer.json()
-    web = ((data.get("_links") or {}).get("html") or {}).get("href")
-    return Created(str(data["id"]), str(web or data.get("url")))
+    return _work_item_created(answer.json())
 
 
-# The work items write-back creates carry this tag (``azure_work_item``).
-_ADO_NEWEST_OURS = (
-    "SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project "
-    "AND [System.Tags] CONTAINS 'logdawg' ORDER BY [System.CreatedDate] DESC"
+_ADO_NEWEST_OURS = (  # WIQL made of constants only
+    "SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project "  # noqa: S608
+    f"AND [System.Tags] CONTAINS '{ADO_TAG}' ORDER BY [System.CreatedDate] DESC"
 )
 
 
@@ -196,10 +208,7 @@ async def azure_work_item_holding(
     ``link`` (the report): one an earlier attempt created before its answer, or its record,
     was lost. A WIQL query on the tag (a field, not the full-text index), then the items with
     their relations."""
-    missing = TrackerMissing(
-        f"Azure DevOps has no project {repo.project!r} in {repo.owner!r}, or the token "
-        "cannot see it"
-    )
+    missing = _ado_project_missing(repo)
     project = _ado_project(client, repo)
     found = await client.http.request(
         "POST",
@@ -229,8 +238,7 @@ async def azure_work_item_holding(
             isinstance(r, dict) and r.get("rel") == "Hyperlink" and r.get("url") == link
             for r in relations or []
         ):
-            web = ((item.get("_links") or {}).get("html") or {}).get("href")
-            return Created(str(item["id"]), str(web or item.get("url")))
+            return _work_item_created(item)
     return None
 
 

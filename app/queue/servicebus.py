@@ -82,12 +82,7 @@ async def _give_up_on(session: AsyncSession, job: Job) -> None:
     error = job.last_error
     if job.kind == "notify":
         await session.execute(
-            update(NotificationDelivery)
-            .where(
-                NotificationDelivery.job_id == job.id,
-                NotificationDelivery.status.in_(("queued", "retrying")),
-            )
-            .values(status="failed", next_retry_at=None, error=error)
+            NotificationDelivery.fail_waiting(NotificationDelivery.job_id == job.id, error)
         )
     else:
         await session.execute(

@@ -354,13 +354,12 @@ async def delete_report(session: AsyncSession, report: Report) -> None:
     The report row is locked first, so a transaction queuing a notification about it (the
     worker completing it, the API counting a repeat) has committed before this looks."""
     await session.execute(select(Report.id).where(Report.id == report.id).with_for_update())
-    waiting = NotificationDelivery.status.in_(("queued", "retrying"))
     digests = (
         await session.execute(
             select(NotificationDelivery.id, NotificationDelivery.job_id).where(
                 NotificationDelivery.report_id == report.id,
                 NotificationDelivery.kind == "digest",
-                waiting,
+                NotificationDelivery.waiting(),
             )
         )
     ).all()
@@ -385,9 +384,9 @@ async def delete_report(session: AsyncSession, report: Report) -> None:
         if job_id is not None:
             await session.execute(update(Job).where(Job.id == job_id).values(report_id=other))
     await session.execute(
-        update(NotificationDelivery)
-        .where(NotificationDelivery.report_id == report.id, waiting)
-        .values(status="failed", next_retry_at=None, error="not sent: the report was deleted")
+        NotificationDelivery.fail_waiting(
+            NotificationDelivery.report_id == report.id, "not sent: the report was deleted"
+        )
     )
     await session.execute(delete(Report).where(Report.id == report.id))
 

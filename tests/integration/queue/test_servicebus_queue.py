@@ -308,24 +308,34 @@ async def notified_of_new_issues(db: TenantDb, tmp_path: Path) -> None:
         await session.commit()
 
 
+async def diagnosed_under_a_rule(
+    db: TenantDb, tmp_path: Path, **settings: Any
+) -> tuple[FakeServiceBus, ServiceBusJobQueue]:
+    """A log submitted over Service Bus and diagnosed by a worker whose issues notify a Slack
+    rule on new issues (``notified_of_new_issues``): the diagnosis opened a new issue."""
+    from app.notifications.sink import NotificationSink
+    from app.settings import Settings
+
+    bus = FakeServiceBus()
+    queue = make_queue(db, bus)
+    await notified_of_new_issues(db, tmp_path)
+    await submit(db, queue)
+    claimed = await queue.claim("w1")
+    assert claimed is not None
+    sink = NotificationSink(queue, Settings(key_file=tmp_path / "kek", **settings))
+    status = await process_job(db.sessions, queue, claimed, events=sink)
+    assert status is ReportStatus.COMPLETE
+    return bus, queue
+
+
 async def test_a_notification_the_worker_queues_is_sent_when_it_commits(
     tenant_db: TenantDb, tmp_path: Path
 ) -> None:
     """A diagnosis that opens a new issue queues a notify job in its own transaction; the job's
     message leaves right after that commit, not at the next sweep."""
-    from app.notifications.sink import NotificationSink
-    from app.settings import Settings
-
-    settings = Settings(key_file=tmp_path / "kek", public_url="https://logdawg.example.com")
-    bus = FakeServiceBus()
-    queue = make_queue(tenant_db, bus)
-    await notified_of_new_issues(tenant_db, tmp_path)
-    await submit(tenant_db, queue)
-    claimed = await queue.claim("w1")
-    assert claimed is not None
-    sink = NotificationSink(queue, settings)
-    status = await process_job(tenant_db.sessions, queue, claimed, events=sink)
-    assert status is ReportStatus.COMPLETE
+    bus, _ = await diagnosed_under_a_rule(
+        tenant_db, tmp_path, public_url="https://logdawg.example.com"
+    )
     async with tenant_session(tenant_db.sessions, tenant_db.org_a) as session:
         notify = (await session.scalars(select(Job).where(Job.kind == "notify"))).all()
     assert len(notify) == 1
@@ -338,20 +348,8 @@ async def test_a_notify_job_given_up_fails_its_delivery(
     """As with the PostgreSQL queue: the last attempt's worker stopped, the job is given up,
     and its delivery says failed instead of waiting for ever."""
     from app.db.models import NotificationDelivery
-    from app.notifications.sink import NotificationSink
-    from app.settings import Settings
 
-    settings = Settings(key_file=tmp_path / "kek", notify_max_attempts=1)
-    bus = FakeServiceBus()
-    queue = make_queue(tenant_db, bus)
-    await notified_of_new_issues(tenant_db, tmp_path)
-    await submit(tenant_db, queue)
-    diagnose = await queue.claim("w1")
-    assert diagnose is not None
-    sink = NotificationSink(queue, settings)
-    assert await process_job(tenant_db.sessions, queue, diagnose, events=sink) is (
-        ReportStatus.COMPLETE
-    )
+    bus, queue = await diagnosed_under_a_rule(tenant_db, tmp_path, notify_max_attempts=1)
     notify = await queue.claim("dies")
     assert notify is not None and notify.kind == "notify"
     bus.expire_locks()
