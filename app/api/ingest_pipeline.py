@@ -113,8 +113,9 @@ async def accept_log(
     """Accept a log: shared by every way a log arrives. The request decides only what its
     answer needs (the fingerprint, for the repeat answer); then one autocommitted statement
     writes the report, its job and the grouping decision (the statement sets the
-    organisation for row-level security itself), and the job goes to the queue's broker, if
-    any. The worker parses the log again for the diagnosis."""
+    organisation for row-level security itself; logs accepted at the same moment share it,
+    ``reports.SubmitBatches``), and the job goes to the queue's broker, if any. The worker
+    parses the log again for the diagnosis."""
     accepted, submitted = await _write(
         platform, org_id=org_id, log_data=log_data, repository_id=repository_id
     )

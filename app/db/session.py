@@ -117,6 +117,11 @@ class DirectConnections:
         for conn, _ in idle:
             conn.pgconn.finish()
 
+    @property
+    def size(self) -> int:
+        """How many connections may be open at once."""
+        return self._size
+
     async def _open(self) -> psycopg.AsyncConnection[Any]:
         # As the engine's pool connects: its ``do_connect`` listeners see the parameters
         # first (an Entra ID token as the password, app.db.entra).

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -22,7 +25,7 @@ from app.db.models import (
     ReportOccurrence,
     ReportStatus,
 )
-from app.db.session import direct_connection, tenant_session
+from app.db.session import direct_connection, direct_connections, tenant_session
 from app.queue.base import JobQueue
 
 
@@ -165,8 +168,8 @@ async def accept_log(
     max_attempts: int = 5,
     request_id: str | None = None,
 ) -> Submitted:
-    """``submit_log`` as the request's one durable write: a single autocommitted statement
-    (one round trip; the function sets the organisation for row-level security itself). A
+    """``submit_log`` as the request's one durable write, committed before this returns: the
+    logs accepted at the same moment go to the database together (``SubmitBatches``). A
     factory bound to a connection already in a transaction (the tests) joins it instead."""
     params = _params(
         org_id=org_id, log_data=log_data, source=source, repo_id=repo_id,
@@ -175,15 +178,138 @@ async def accept_log(
     )  # fmt: skip
     bind = sessions.kw.get("bind")
     if isinstance(bind, AsyncEngine) and bind.dialect.driver == "psycopg":
-        # A driver connection in autocommit, outside SQLAlchemy's pool (``DirectConnections``):
-        # SQLAlchemy's statement and pool machinery cost about as much CPU as the statement.
-        async with direct_connection(bind) as driver:
-            cursor = driver.cursor(row_factory=namedtuple_row)
-            await cursor.execute(_SUBMIT_PSYCOPG, params)
-            row = await cursor.fetchone()
-        return _submitted(row)
+        return _submitted(await submit_batches(bind).submit(params))
     async with sessions() as session, session.begin():
         return _submitted((await session.execute(_SUBMIT, params)).one())
+
+
+# ``logdawg_submit_log`` once per element of the arrays, in their order, in one autocommitted
+# statement (so one transaction: all of a batch is written, or none of it).
+_SUBMIT_MANY = (
+    "SELECT s.out_report_id, s.out_job_id, s.out_status, s.out_occurrences, s.out_repeat, "
+    "s.out_repo_missing, s.out_repo_id "
+    "FROM unnest(%s::uuid[], %s::jsonb[], %s::text[], %s::uuid[], %s::boolean[], %s::text[], "
+    "%s::text[], %s::float8[], %s::int[], %s::text[]) WITH ORDINALITY "
+    "AS b(org, log, source, repo, repo_given, fingerprint, commit_hash, window_s, "
+    "max_attempts, request_id, n) "
+    "CROSS JOIN LATERAL logdawg_submit_log(b.org, b.log, b.source, b.repo, b.repo_given, "
+    "b.fingerprint, b.commit_hash, b.window_s, b.max_attempts, b.request_id) AS s "
+    "ORDER BY b.n"
+)
+_PARAM_ORDER = (
+    "org", "log", "source", "repo", "repo_given", "fingerprint", "commit", "window",
+    "max_attempts", "request_id",
+)  # fmt: skip
+MAX_BATCH = 64
+# The SQLSTATE classes of an error one log of a batch can cause (a bad value, a constraint, a
+# deadlock or serialization failure with another writer, a raise in the function): the batch
+# is tried again log by log. Any other error (a lost connection, a server shutting down, too
+# many connections) is every log's.
+_ONE_LOGS_FAULT = frozenset({"22", "23", "40", "P0"})
+
+
+@dataclass(eq=False)
+class _Waiting:
+    params: dict[str, Any]
+    outcome: asyncio.Future[Any]
+
+
+def _lock_order(item: _Waiting) -> tuple[str, str, str, str]:
+    # The rows a submit locks are its group's and that group's report: batches that take
+    # them in one order cannot deadlock each other.
+    p = item.params
+    return (str(p["org"]), p["fingerprint"] or "", str(p["repo"] or ""), p["commit"] or "")
+
+
+class SubmitBatches:
+    """Group commit for the ingest statement. Every log submitted while the database is busy
+    with earlier ones waits for the next free lane (one of at most ``lanes`` direct
+    connections), and the lane writes all that waited in one statement: the per-statement
+    costs (a round trip, a commit, the driver's work) are paid once per batch instead of once
+    per log, and a log's request still answers only after its log is committed. With a lane
+    free, a log goes alone at once: nothing waits for a batch to fill.
+
+    A batch that fails on a statement error (a deadlock with another writer, a bad row) is
+    tried again log by log, so each request gets its own log's outcome; a lost connection
+    fails the whole batch (nothing of it was committed)."""
+
+    def __init__(self, engine: AsyncEngine, lanes: int) -> None:
+        self._engine = engine
+        self._lanes = max(1, lanes)
+        self._busy = 0
+        self._waiting: list[_Waiting] = []
+        self._drains: set[asyncio.Task[None]] = set()
+
+    async def submit(self, params: dict[str, Any]) -> Any:
+        item = _Waiting(params, asyncio.get_running_loop().create_future())
+        self._waiting.append(item)
+        if self._busy < self._lanes:
+            self._busy += 1
+            drain = asyncio.create_task(self._drain())
+            self._drains.add(drain)
+            drain.add_done_callback(self._drains.discard)
+        return await item.outcome
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch = [w for w in self._waiting[:MAX_BATCH] if not w.outcome.done()]
+                del self._waiting[:MAX_BATCH]
+                if batch:
+                    await self._write(batch)
+        finally:
+            self._busy -= 1
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        batch.sort(key=_lock_order)
+        try:
+            rows = await self._execute(batch)
+            if len(rows) != len(batch):
+                raise RuntimeError(f"{len(rows)} answers to a batch of {len(batch)} logs")
+        except psycopg.Error as exc:
+            if len(batch) > 1 and (exc.sqlstate or "")[:2] in _ONE_LOGS_FAULT:
+                for item in batch:
+                    if not item.outcome.done():
+                        await self._write([item])
+                return
+            _settle(batch, exc)
+        except Exception as exc:  # each request raises it, and the API logs it there
+            _settle(batch, exc)
+        except BaseException:  # cancelled (the loop is closing): the outcome is unknown
+            for item in batch:
+                item.outcome.cancel()
+            raise
+        else:
+            for item, row in zip(batch, rows, strict=True):
+                if not item.outcome.done():
+                    item.outcome.set_result(row)
+
+    async def _execute(self, batch: list[_Waiting]) -> list[Any]:
+        args: dict[str, Any] | list[list[Any]] = batch[0].params
+        statement = _SUBMIT_PSYCOPG
+        if len(batch) > 1:
+            statement = _SUBMIT_MANY
+            args = [[w.params[k] for w in batch] for k in _PARAM_ORDER]
+        async with direct_connection(self._engine) as driver:
+            cursor = driver.cursor(row_factory=namedtuple_row)
+            await cursor.execute(statement, args)
+            return await cursor.fetchall()
+
+
+def _settle(batch: list[_Waiting], exc: BaseException) -> None:
+    for item in batch:
+        if not item.outcome.done():
+            item.outcome.set_exception(exc)
+
+
+_batches: weakref.WeakKeyDictionary[AsyncEngine, SubmitBatches] = weakref.WeakKeyDictionary()
+
+
+def submit_batches(engine: AsyncEngine) -> SubmitBatches:
+    """The engine's ``SubmitBatches``: a lane per direct connection (``direct_connections``)."""
+    if (found := _batches.get(engine)) is None:
+        found = _batches[engine] = SubmitBatches(engine, direct_connections(engine).size)
+    return found
 
 
 # A page cursor: the last row's created_at (microseconds since the epoch) and id. Plain and

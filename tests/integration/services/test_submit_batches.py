@@ -1,0 +1,179 @@
+"""Group commit of the ingest statement (app.services.reports.SubmitBatches): logs accepted at
+the same moment are written in one transaction, each request still gets its own log's answer,
+one log's failure is its own, and a request that gave up before its batch is not written."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from app.db.embedded import EmbeddedDatabase
+from app.db.session import direct_connections
+from app.services import reports
+from app.services.reports import SubmitBatches, Submitted, UnknownRepository
+
+WINDOW_S = 3600
+
+
+@pytest.fixture
+def superuser(embedded: EmbeddedDatabase) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(embedded.superuser_conninfo(embedded.database), autocommit=True) as su:
+        yield su
+
+
+@pytest.fixture
+async def orgs(superuser: psycopg.Connection[Any]) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID]]:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    for org in (a, b):
+        superuser.execute(
+            "INSERT INTO organisations (id, slug, name) VALUES (%s, %s, 'batches')",
+            (org, f"batch-{org.hex[:8]}"),
+        )
+    yield a, b
+    superuser.execute("DELETE FROM organisations WHERE id IN (%s, %s)", (a, b))
+
+
+def _log(text: str) -> dict[str, Any]:
+    return {"content": text, "source": "batch-test", "metadata": {"n": text}}
+
+
+async def _accept(
+    engine: AsyncEngine, org: uuid.UUID, text: str, fingerprint: str, **kwargs: Any
+) -> Submitted:
+    return await reports.accept_log(
+        async_sessionmaker(bind=engine),  # an engine: the batched driver path
+        org_id=org, log_data=_log(text), source="batch-test", fingerprint=fingerprint,
+        window_s=WINDOW_S, **kwargs,
+    )  # fmt: skip
+
+
+def _rows(su: psycopg.Connection[Any], ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Any, ...]]:
+    found = su.execute(
+        "SELECT id, org_id, log_data->>'content', fingerprint, occurrence_count, xmin::text "
+        "FROM reports WHERE id = ANY(%s)",
+        (ids,),
+    ).fetchall()
+    return {row[0]: row[1:] for row in found}
+
+
+async def test_logs_accepted_at_once_share_a_transaction_and_each_gets_its_own_answer(
+    app_engine: AsyncEngine,
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+) -> None:
+    a, b = orgs
+    sent = [
+        (a if i % 2 else b, f"KeyError: 'sku-{i}'", f"fp-{uuid.uuid4().hex}") for i in range(12)
+    ]
+    answers = await asyncio.gather(*(_accept(app_engine, *log) for log in sent))
+
+    rows = _rows(superuser, [answer.report_id for answer in answers])
+    assert len(rows) == 12  # a report each
+    for (org, text, fingerprint), answer in zip(sent, answers, strict=True):
+        assert not answer.repeat and answer.job_id is not None and answer.occurrence_count == 1
+        # Each answer names the report of its own log, in its own organisation.
+        assert rows[answer.report_id][:3] == (org, text, fingerprint)
+    # Written together: one transaction wrote all twelve (and the jobs, which a request
+    # issued one by one would have committed separately).
+    assert len({row[4] for row in rows.values()}) == 1
+    jobs = superuser.execute(
+        "SELECT count(*) FROM jobs WHERE report_id = ANY(%s)", ([x.report_id for x in answers],)
+    ).fetchone()
+    assert jobs == (12,)
+
+
+async def test_repeats_in_one_batch_count_on_one_report_per_organisation(
+    app_engine: AsyncEngine,
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+) -> None:
+    a, b = orgs
+    fingerprint = f"fp-{uuid.uuid4().hex}"
+    sent = [(a, f"ZeroDivisionError: division by zero ({i})") for i in range(8)]
+    sent.append((b, "ZeroDivisionError: division by zero (b)"))
+    answers = await asyncio.gather(*(_accept(app_engine, org, t, fingerprint) for org, t in sent))
+
+    in_a, in_b = answers[:8], answers[8]
+    assert len({answer.report_id for answer in in_a}) == 1
+    assert sorted(answer.occurrence_count for answer in in_a) == list(range(1, 9))
+    assert [answer.repeat for answer in in_a].count(False) == 1  # the first sighting
+    # The same error in another organisation is that organisation's own report.
+    assert not in_b.repeat and in_b.report_id != in_a[0].report_id
+    report = _rows(superuser, [in_a[0].report_id])[in_a[0].report_id]
+    assert report[3] == 8
+    occurrences = superuser.execute(
+        "SELECT count(*) FROM report_occurrences WHERE report_id = %s", (in_a[0].report_id,)
+    ).fetchone()
+    assert occurrences == (7,)
+
+
+async def test_one_logs_failure_is_its_own(
+    app_engine: AsyncEngine,
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+) -> None:
+    """In one batch: a log of an organisation deleted meanwhile (a foreign key violation) and
+    a log naming an unknown repository. Each fails alone; the logs beside them are written."""
+    a, _ = orgs
+    gone, texts = uuid.uuid4(), [f"ValueError: bad quantity {i}" for i in range(5)]
+    outcomes = await asyncio.gather(
+        *(_accept(app_engine, a, t, f"fp-{uuid.uuid4().hex}") for t in texts),
+        _accept(app_engine, gone, "ValueError: orphan", "fp-orphan"),
+        _accept(app_engine, a, "ValueError: where", "fp-where", repo_id=uuid.uuid4()),
+        return_exceptions=True,
+    )
+    written, orphan, unknown = outcomes[:5], outcomes[5], outcomes[6]
+    assert isinstance(orphan, psycopg.errors.ForeignKeyViolation)
+    assert isinstance(unknown, UnknownRepository)
+    assert all(isinstance(x, Submitted) for x in written)
+    rows = _rows(superuser, [x.report_id for x in written if isinstance(x, Submitted)])
+    assert sorted(row[1] for row in rows.values()) == texts
+    nothing = superuser.execute(
+        "SELECT count(*) FROM reports WHERE org_id = %s OR log_data->>'content' = %s",
+        (gone, "ValueError: where"),
+    ).fetchone()
+    assert nothing == (0,)
+
+
+async def test_a_request_that_gave_up_before_its_batch_is_not_written(
+    app_engine: AsyncEngine,
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+) -> None:
+    a, _ = orgs
+    batches = SubmitBatches(app_engine, lanes=1)
+    direct = direct_connections(app_engine)
+
+    def params(text: str) -> dict[str, Any]:
+        # The statement's parameters, as accept_log makes them.
+        return reports._params(
+            org_id=a, log_data=_log(text), source="batch-test", repo_id=None,
+            fingerprint=f"fp-{uuid.uuid4().hex}", commit=None, window_s=WINDOW_S,
+            max_attempts=5, request_id=None,
+        )  # fmt: skip
+
+    async with AsyncExitStack() as held:
+        # Every direct connection lent out: the only lane waits for one with its first log.
+        for _ in range(direct.size):
+            await held.enter_async_context(direct.connection())
+        first = asyncio.create_task(batches.submit(params("OSError: first")))
+        await asyncio.sleep(0.05)
+        gave_up = asyncio.create_task(batches.submit(params("OSError: gave up")))
+        kept = asyncio.create_task(batches.submit(params("OSError: kept")))
+        await asyncio.sleep(0.05)  # both wait for the lane's next batch
+        gave_up.cancel()
+        await asyncio.sleep(0)
+    await asyncio.wait_for(asyncio.gather(first, kept), timeout=30)
+    assert gave_up.cancelled()
+
+    stored = superuser.execute(
+        "SELECT log_data->>'content' FROM reports WHERE org_id = %s ORDER BY 1", (a,)
+    ).fetchall()
+    assert stored == [("OSError: first",), ("OSError: kept",)]
