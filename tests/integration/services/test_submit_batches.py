@@ -54,6 +54,12 @@ async def _accept(
     )  # fmt: skip
 
 
+def _count(su: psycopg.Connection[Any], sql: str, *params: Any) -> int:
+    row = su.execute(sql, params).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def _rows(su: psycopg.Connection[Any], ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Any, ...]]:
     found = su.execute(
         "SELECT id, org_id, log_data->>'content', fingerprint, occurrence_count, xmin::text "
@@ -83,10 +89,8 @@ async def test_logs_accepted_at_once_share_a_transaction_and_each_gets_its_own_a
     # Written together: one transaction wrote all twelve (and the jobs, which a request
     # issued one by one would have committed separately).
     assert len({row[4] for row in rows.values()}) == 1
-    jobs = superuser.execute(
-        "SELECT count(*) FROM jobs WHERE report_id = ANY(%s)", ([x.report_id for x in answers],)
-    ).fetchone()
-    assert jobs == (12,)
+    ids = [answer.report_id for answer in answers]
+    assert _count(superuser, "SELECT count(*) FROM jobs WHERE report_id = ANY(%s)", ids) == 12
 
 
 async def test_repeats_in_one_batch_count_on_one_report_per_organisation(
@@ -108,10 +112,8 @@ async def test_repeats_in_one_batch_count_on_one_report_per_organisation(
     assert not in_b.repeat and in_b.report_id != in_a[0].report_id
     report = _rows(superuser, [in_a[0].report_id])[in_a[0].report_id]
     assert report[3] == 8
-    occurrences = superuser.execute(
-        "SELECT count(*) FROM report_occurrences WHERE report_id = %s", (in_a[0].report_id,)
-    ).fetchone()
-    assert occurrences == (7,)
+    occurrences = "SELECT count(*) FROM report_occurrences WHERE report_id = %s"
+    assert _count(superuser, occurrences, in_a[0].report_id) == 7
 
 
 async def test_one_logs_failure_is_its_own(
@@ -135,11 +137,8 @@ async def test_one_logs_failure_is_its_own(
     assert all(isinstance(x, Submitted) for x in written)
     rows = _rows(superuser, [x.report_id for x in written if isinstance(x, Submitted)])
     assert sorted(row[1] for row in rows.values()) == texts
-    nothing = superuser.execute(
-        "SELECT count(*) FROM reports WHERE org_id = %s OR log_data->>'content' = %s",
-        (gone, "ValueError: where"),
-    ).fetchone()
-    assert nothing == (0,)
+    written_instead = "SELECT count(*) FROM reports WHERE org_id = %s OR log_data->>'content' = %s"
+    assert _count(superuser, written_instead, gone, "ValueError: where") == 0
 
 
 async def test_a_request_that_gave_up_before_its_batch_is_not_written(

@@ -40,9 +40,9 @@ async def test_a_token_moved_to_another_tenant_or_row_does_not_open(tmp_path: Pa
         await unseal(kek, sealed, org_id=uuid.uuid4(), credential_id=cred)
     with pytest.raises(KeyUnavailable):
         await unseal(kek, sealed, org_id=org, credential_id=uuid.uuid4())
-    tampered = Sealed(
-        sealed.ciphertext[:-1] + b"x", sealed.nonce, sealed.wrapped_data_key, sealed.key_version
-    )
+    # The last byte flipped (replacing it with a fixed byte left it unchanged 1 time in 256).
+    flipped = sealed.ciphertext[:-1] + bytes([sealed.ciphertext[-1] ^ 1])
+    tampered = Sealed(flipped, sealed.nonce, sealed.wrapped_data_key, sealed.key_version)
     with pytest.raises(KeyUnavailable):
         await unseal(kek, tampered, org_id=org, credential_id=cred)
 
