@@ -176,3 +176,49 @@ async def test_a_request_that_gave_up_before_its_batch_is_not_written(
         "SELECT log_data->>'content' FROM reports WHERE org_id = %s ORDER BY 1", (a,)
     ).fetchall()
     assert stored == [("OSError: first",), ("OSError: kept",)]
+
+
+async def test_a_lost_connection_fails_the_whole_batch_and_writes_none_of_it(
+    app_engine: AsyncEngine,
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+    embedded: EmbeddedDatabase,
+) -> None:
+    """Five new logs and a repeat in one batch; the repeat waits on its report's row, which
+    another transaction holds, and then the batch's connection is lost. Every request of the
+    batch fails (the API answers 503), and none of the five new logs was committed: the
+    requests that failed did not get a report that exists anyway."""
+    a, _ = orgs
+    held = f"fp-held-{uuid.uuid4().hex}"  # sorts after the others: the batch's last log
+    first = await _accept(app_engine, a, "TimeoutError: first", held)
+    conninfo = embedded.superuser_conninfo(embedded.database)
+    with psycopg.connect(conninfo) as holder:
+        holder.execute("SELECT 1 FROM reports WHERE id = %s FOR UPDATE", (first.report_id,))
+        batch = asyncio.gather(
+            *(_accept(app_engine, a, f"TimeoutError: new {i}", f"fp-{uuid.uuid4().hex}")
+              for i in range(5)),
+            _accept(app_engine, a, "TimeoutError: repeat", held),
+            return_exceptions=True,
+        )  # fmt: skip
+        waiting = (
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s"
+        )
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if row := superuser.execute(waiting, ("%logdawg_submit_log%",)).fetchone():
+                superuser.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+                break
+        else:
+            pytest.fail("the batch never waited for the held row")
+        outcomes = await asyncio.wait_for(batch, timeout=30)
+        holder.rollback()
+
+    assert all(isinstance(outcome, psycopg.OperationalError) for outcome in outcomes), outcomes
+    new = "SELECT count(*) FROM reports WHERE org_id = %s AND log_data->>'content' LIKE %s"
+    assert _count(superuser, new, a, "TimeoutError: new%") == 0
+    occurrences = "SELECT count(*) FROM report_occurrences WHERE report_id = %s"
+    assert _count(superuser, occurrences, first.report_id) == 0
+    # The next log goes through (the lost connection is not lent again).
+    assert not (
+        await _accept(app_engine, a, "TimeoutError: after", f"fp-{uuid.uuid4().hex}")
+    ).repeat
