@@ -201,6 +201,9 @@ _PARAM_ORDER = (
     "max_attempts", "request_id",
 )  # fmt: skip
 MAX_BATCH = 64
+# And at most this much log JSON in one statement (a log above it goes alone): a statement's
+# parameters travel in one protocol message, which PostgreSQL caps at 1 GiB.
+MAX_BATCH_CHARS = 4 * 1024 * 1024
 # The SQLSTATE classes of an error one log of a batch can cause (a bad value, a constraint, a
 # deadlock or serialization failure with another writer, a raise in the function): the batch
 # is tried again log by log. Any other error (a lost connection, a server shutting down, too
@@ -215,50 +218,81 @@ class _Waiting:
 
 
 def _lock_order(item: _Waiting) -> tuple[str, str, str, str]:
-    # The rows a submit locks are its group's and that group's report: batches that take
-    # them in one order cannot deadlock each other.
+    """The order a batch is written in. A submit locks its group's row (the key is the
+    fingerprint, the repository as the function resolves it and the commit) and then that
+    group's report; batches that lock in one order cannot deadlock each other. The
+    repository comes last: a log naming the organisation's only repository and one leaving it
+    out are the same group, and must not sort apart around groups of other commits."""
     p = item.params
-    return (str(p["org"]), p["fingerprint"] or "", str(p["repo"] or ""), p["commit"] or "")
+    return (str(p["org"]), p["fingerprint"] or "", p["commit"] or "", str(p["repo"] or ""))
 
 
 class SubmitBatches:
     """Group commit for the ingest statement. Every log submitted while the database is busy
     with earlier ones waits for the next free lane (one of at most ``lanes`` direct
-    connections), and the lane writes all that waited in one statement: the per-statement
-    costs (a round trip, a commit, the driver's work) are paid once per batch instead of once
-    per log, and a log's request still answers only after its log is committed. With a lane
-    free, a log goes alone at once: nothing waits for a batch to fill.
+    connections), and the lane writes all that waited (up to ``MAX_BATCH`` logs and
+    ``MAX_BATCH_CHARS``) in one statement: the per-statement costs (a round trip, a commit,
+    the driver's work) are paid once per batch instead of once per log, and a log's request
+    still answers only after its log is committed. With a lane free, a log goes alone at
+    once: nothing waits for a batch to fill.
 
     A batch that fails on a statement error (a deadlock with another writer, a bad row) is
-    tried again log by log, so each request gets its own log's outcome; a lost connection
-    fails the whole batch (nothing of it was committed)."""
+    tried again log by log, so each request gets its own log's outcome. A lost connection
+    fails every request of the batch; the batch is one transaction, so it was committed whole
+    or not at all, and only a connection lost after the server committed (the reply lost)
+    leaves logs stored whose requests failed (a sender's retry then counts as a repeat), as
+    for a single log. One instance serves one event loop."""
 
     def __init__(self, engine: AsyncEngine, lanes: int) -> None:
-        self._engine = engine
+        # Weakly: the registry below is keyed by the engine.
+        self._engine = weakref.ref(engine)
+        self.loop = asyncio.get_running_loop()
         self._lanes = max(1, lanes)
         self._busy = 0
         self._waiting: list[_Waiting] = []
         self._drains: set[asyncio.Task[None]] = set()
 
     async def submit(self, params: dict[str, Any]) -> Any:
-        item = _Waiting(params, asyncio.get_running_loop().create_future())
+        item = _Waiting(params, self.loop.create_future())
         self._waiting.append(item)
         if self._busy < self._lanes:
             self._busy += 1
-            drain = asyncio.create_task(self._drain())
+            drain = self.loop.create_task(self._drain())
             self._drains.add(drain)
-            drain.add_done_callback(self._drains.discard)
+            # The lane is freed when the task ends, however it ends (even cancelled before
+            # its first step, when its own ``finally`` would never run).
+            drain.add_done_callback(self._lane_freed)
         return await item.outcome
 
+    def _lane_freed(self, drain: asyncio.Task[None]) -> None:
+        self._drains.discard(drain)
+        self._busy -= 1
+
+    def _next_batch(self) -> list[_Waiting]:
+        batch: list[_Waiting] = []
+        chars = 0
+        while self._waiting and len(batch) < MAX_BATCH:
+            item = self._waiting[0]
+            if item.outcome.done():  # its request gave up: not written
+                del self._waiting[0]
+                continue
+            chars += len(item.params["log"])
+            if batch and chars > MAX_BATCH_CHARS:
+                break
+            batch.append(self._waiting.pop(0))
+        return batch
+
     async def _drain(self) -> None:
+        batch: list[_Waiting] = []
         try:
-            while self._waiting:
-                batch = [w for w in self._waiting[:MAX_BATCH] if not w.outcome.done()]
-                del self._waiting[:MAX_BATCH]
-                if batch:
-                    await self._write(batch)
-        finally:
-            self._busy -= 1
+            while batch := self._next_batch():
+                await self._write(batch)
+        except BaseException:
+            # Cancelled (the loop is closing): the outcome of what was being written is
+            # unknown.
+            for item in batch:
+                item.outcome.cancel()
+            raise
 
     async def _write(self, batch: list[_Waiting]) -> None:
         batch.sort(key=_lock_order)
@@ -267,30 +301,30 @@ class SubmitBatches:
             if len(rows) != len(batch):
                 raise RuntimeError(f"{len(rows)} answers to a batch of {len(batch)} logs")
         except psycopg.Error as exc:
-            if len(batch) > 1 and (exc.sqlstate or "")[:2] in _ONE_LOGS_FAULT:
-                for item in batch:
-                    if not item.outcome.done():
-                        await self._write([item])
+            if not (len(batch) > 1 and (exc.sqlstate or "")[:2] in _ONE_LOGS_FAULT):
+                _settle(batch, exc)
                 return
-            _settle(batch, exc)
         except Exception as exc:  # each request raises it, and the API logs it there
             _settle(batch, exc)
-        except BaseException:  # cancelled (the loop is closing): the outcome is unknown
-            for item in batch:
-                item.outcome.cancel()
-            raise
+            return
         else:
             for item, row in zip(batch, rows, strict=True):
                 if not item.outcome.done():
                     item.outcome.set_result(row)
+            return
+        for item in batch:  # log by log, each with its own outcome
+            if not item.outcome.done():
+                await self._write([item])
 
     async def _execute(self, batch: list[_Waiting]) -> list[Any]:
+        if (engine := self._engine()) is None:
+            raise RuntimeError("the database engine was disposed of")
         args: dict[str, Any] | list[list[Any]] = batch[0].params
         statement = _SUBMIT_PSYCOPG
         if len(batch) > 1:
             statement = _SUBMIT_MANY
             args = [[w.params[k] for w in batch] for k in _PARAM_ORDER]
-        async with direct_connection(self._engine) as driver:
+        async with direct_connection(engine) as driver:
             cursor = driver.cursor(row_factory=namedtuple_row)
             await cursor.execute(statement, args)
             return await cursor.fetchall()
@@ -306,8 +340,10 @@ _batches: weakref.WeakKeyDictionary[AsyncEngine, SubmitBatches] = weakref.WeakKe
 
 
 def submit_batches(engine: AsyncEngine) -> SubmitBatches:
-    """The engine's ``SubmitBatches``: a lane per direct connection (``direct_connections``)."""
-    if (found := _batches.get(engine)) is None:
+    """The engine's ``SubmitBatches`` for the running event loop: a lane per direct connection
+    (``direct_connections``)."""
+    found = _batches.get(engine)
+    if found is None or found.loop is not asyncio.get_running_loop():
         found = _batches[engine] = SubmitBatches(engine, direct_connections(engine).size)
     return found
 

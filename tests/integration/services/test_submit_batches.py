@@ -44,6 +44,15 @@ def _log(text: str) -> dict[str, Any]:
     return {"content": text, "source": "batch-test", "metadata": {"n": text}}
 
 
+def _params(org: uuid.UUID, text: str, fingerprint: str | None = None) -> dict[str, Any]:
+    """The statement's parameters for a log, as accept_log makes them."""
+    return reports._params(
+        org_id=org, log_data=_log(text), source="batch-test", repo_id=None,
+        fingerprint=fingerprint or f"fp-{uuid.uuid4().hex}", commit=None, window_s=WINDOW_S,
+        max_attempts=5, request_id=None,
+    )  # fmt: skip
+
+
 async def _accept(
     engine: AsyncEngine, org: uuid.UUID, text: str, fingerprint: str, **kwargs: Any
 ) -> Submitted:
@@ -150,22 +159,14 @@ async def test_a_request_that_gave_up_before_its_batch_is_not_written(
     batches = SubmitBatches(app_engine, lanes=1)
     direct = direct_connections(app_engine)
 
-    def params(text: str) -> dict[str, Any]:
-        # The statement's parameters, as accept_log makes them.
-        return reports._params(
-            org_id=a, log_data=_log(text), source="batch-test", repo_id=None,
-            fingerprint=f"fp-{uuid.uuid4().hex}", commit=None, window_s=WINDOW_S,
-            max_attempts=5, request_id=None,
-        )  # fmt: skip
-
     async with AsyncExitStack() as held:
         # Every direct connection lent out: the only lane waits for one with its first log.
         for _ in range(direct.size):
             await held.enter_async_context(direct.connection())
-        first = asyncio.create_task(batches.submit(params("OSError: first")))
+        first = asyncio.create_task(batches.submit(_params(a, "OSError: first")))
         await asyncio.sleep(0.05)
-        gave_up = asyncio.create_task(batches.submit(params("OSError: gave up")))
-        kept = asyncio.create_task(batches.submit(params("OSError: kept")))
+        gave_up = asyncio.create_task(batches.submit(_params(a, "OSError: gave up")))
+        kept = asyncio.create_task(batches.submit(_params(a, "OSError: kept")))
         await asyncio.sleep(0.05)  # both wait for the lane's next batch
         gave_up.cancel()
         await asyncio.sleep(0)
@@ -222,3 +223,166 @@ async def test_a_lost_connection_fails_the_whole_batch_and_writes_none_of_it(
     assert not (
         await _accept(app_engine, a, "TimeoutError: after", f"fp-{uuid.uuid4().hex}")
     ).repeat
+
+
+async def _waiting_on_a_lock(su: psycopg.Connection[Any], like: str) -> int:
+    """The backend whose statement (matching ``like``) waits on a lock, once it does."""
+    sql = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s"
+    for _ in range(200):
+        if row := su.execute(sql, (like,)).fetchone():
+            return int(row[0])
+        await asyncio.sleep(0.05)
+    pytest.fail(f"no statement like {like!r} waited on a lock")
+
+
+def _lock_group(conn: psycopg.Connection[Any], fingerprint: str) -> None:
+    conn.execute(
+        "SELECT 1 FROM report_groups WHERE group_key LIKE %s FOR UPDATE", (f"{fingerprint}|%",)
+    )
+
+
+async def test_batches_lock_groups_in_one_order(
+    app_engine: AsyncEngine,
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+    embedded: EmbeddedDatabase,
+) -> None:
+    """Repeats of groups 1 and 2 submitted as 2, 1 while group 1's row is held: the batch
+    waits for group 1 holding nothing, so group 2 is free to lock. A batch written in the
+    order it arrived would hold group 2 while waiting for group 1, the half of a deadlock
+    with any batch that holds group 1 and wants group 2."""
+    a, _ = orgs
+    one, two = f"fp-1-{uuid.uuid4().hex}", f"fp-2-{uuid.uuid4().hex}"
+    await _accept(app_engine, a, "KeyError: 'one'", one)
+    await _accept(app_engine, a, "KeyError: 'two'", two)
+    conninfo = embedded.superuser_conninfo(embedded.database)
+    with psycopg.connect(conninfo) as holder, psycopg.connect(conninfo) as prober:
+        _lock_group(holder, one)
+        batch = asyncio.gather(
+            _accept(app_engine, a, "KeyError: 'two' again", two),
+            _accept(app_engine, a, "KeyError: 'one' again", one),
+        )
+        await _waiting_on_a_lock(superuser, "%logdawg_submit_log%")
+        prober.execute("SET lock_timeout = '100ms'")
+        _lock_group(prober, two)  # raises LockNotAvailable if the batch held it
+        prober.rollback()
+        holder.rollback()
+        answers = await asyncio.wait_for(batch, timeout=30)
+    assert [(x.repeat, x.occurrence_count) for x in answers] == [(True, 2), (True, 2)]
+
+
+async def test_waking_a_worker_never_waits_for_another_batch(
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+    embedded: EmbeddedDatabase,
+) -> None:
+    """A new job wakes the idle workers by deleting their ``queue_waiters`` rows (the
+    ``jobs_notify`` trigger). Batch X (a new log, then a repeat of group 1) has deleted the
+    waiter's row and waits for group 1, which transaction Y holds; Y then writes a new log.
+    Were Y's trigger to wait for the waiter's row, X and Y would wait for each other."""
+    a, _ = orgs
+    one = f"fp-1-{uuid.uuid4().hex}"
+
+    def args(*fingerprints: str) -> list[list[Any]]:
+        logs = [_params(a, f"LookupError: {fp}", fp) for fp in fingerprints]
+        return [[log[k] for log in logs] for k in reports._PARAM_ORDER]
+
+    conninfo = embedded.superuser_conninfo(embedded.database)
+    x = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+    y = await psycopg.AsyncConnection.connect(conninfo)
+    try:
+        await x.execute(reports._SUBMIT_MANY, args(one, f"fp-0-{uuid.uuid4().hex}"))
+        superuser.execute("INSERT INTO queue_waiters (worker_id) VALUES (%s)", (one,))
+        await y.execute(reports._SUBMIT_MANY, args(one))  # a repeat: Y holds group 1
+        written = asyncio.create_task(
+            x.execute(reports._SUBMIT_MANY, args(f"fp-0-{uuid.uuid4().hex}", one))
+        )
+        await _waiting_on_a_lock(superuser, "%unnest%")
+        await asyncio.wait_for(
+            y.execute(reports._SUBMIT_MANY, args(f"fp-9-{uuid.uuid4().hex}")), timeout=30
+        )
+        await y.commit()
+        await asyncio.wait_for(written, timeout=30)
+    finally:
+        await x.close()
+        await y.close()
+        superuser.execute("DELETE FROM queue_waiters WHERE worker_id = %s", (one,))
+
+
+async def test_a_log_naming_the_only_repository_sorts_with_one_leaving_it_out(
+    app_engine: AsyncEngine,
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+    embedded: EmbeddedDatabase,
+) -> None:
+    """With one repository, a log that names it and one that leaves it out are the same
+    group. A batch of (commit c2, repository left out) and (commit c1, repository named)
+    must lock c1's group first, as a batch of the other two pairings does."""
+    a, _ = orgs
+    repo = uuid.uuid4()
+    superuser.execute(
+        "INSERT INTO repositories (id, org_id, provider, owner, name) "
+        "VALUES (%s, %s, 'github', 'octo', 'shop')",
+        (repo, a),
+    )
+    fingerprint = f"fp-{uuid.uuid4().hex}"
+    for commit in ("c1", "c2"):
+        await _accept(app_engine, a, f"KeyError: {commit}", fingerprint, commit=commit)
+    conninfo = embedded.superuser_conninfo(embedded.database)
+    with psycopg.connect(conninfo) as holder, psycopg.connect(conninfo) as prober:
+        holder.execute(
+            "SELECT 1 FROM report_groups WHERE group_key = %s FOR UPDATE",
+            (f"{fingerprint}|{repo}|c1",),
+        )
+        batch = asyncio.gather(
+            _accept(app_engine, a, "KeyError: c2 again", fingerprint, commit="c2"),
+            _accept(app_engine, a, "KeyError: c1 again", fingerprint, commit="c1", repo_id=repo),
+        )
+        await _waiting_on_a_lock(superuser, "%logdawg_submit_log%")
+        prober.execute("SET lock_timeout = '100ms'")
+        prober.execute(
+            "SELECT 1 FROM report_groups WHERE group_key = %s FOR UPDATE",
+            (f"{fingerprint}|{repo}|c2",),
+        )  # raises LockNotAvailable if the batch held c2's group while waiting for c1's
+        prober.rollback()
+        holder.rollback()
+        answers = await asyncio.wait_for(batch, timeout=30)
+    assert all(answer.repeat and answer.repo_id == repo for answer in answers)
+
+
+async def test_logs_over_the_size_budget_go_in_batches_of_their_own(
+    app_engine: AsyncEngine,
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, _ = orgs
+    monkeypatch.setattr(reports, "MAX_BATCH_CHARS", 1)  # every log is over it
+    texts = [f"MemoryError: batch {i}" for i in range(6)]
+    answers = await asyncio.gather(
+        *(_accept(app_engine, a, t, f"fp-{uuid.uuid4().hex}") for t in texts)
+    )
+    rows = _rows(superuser, [answer.report_id for answer in answers])
+    assert sorted(row[1] for row in rows.values()) == texts
+    assert len({row[4] for row in rows.values()}) == 6  # six transactions
+
+
+async def test_a_lane_is_freed_however_its_drain_ends(
+    app_engine: AsyncEngine,
+    orgs: tuple[uuid.UUID, uuid.UUID],
+    superuser: psycopg.Connection[Any],
+) -> None:
+    """A drain cancelled before its first step (as the event loop's shutdown cancels tasks)
+    still frees its lane: the next log starts a drain, which writes both."""
+    a, _ = orgs
+    batches = SubmitBatches(app_engine, lanes=1)
+
+    first = asyncio.create_task(batches.submit(_params(a, "EOFError: first")))
+    await asyncio.sleep(0)  # ``first`` waits, and its drain is scheduled
+    for drain in list(batches._drains):
+        drain.cancel()
+    await asyncio.sleep(0)
+    await asyncio.wait_for(batches.submit(_params(a, "EOFError: second")), timeout=10)
+    await asyncio.wait_for(first, timeout=10)
+    stored = "SELECT count(*) FROM reports WHERE org_id = %s AND log_data->>'content' LIKE %s"
+    assert _count(superuser, stored, a, "EOFError: %") == 2
