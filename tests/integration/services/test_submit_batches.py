@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -22,22 +23,29 @@ from app.services.reports import SubmitBatches, Submitted, UnknownRepository
 WINDOW_S = 3600
 
 
-@pytest.fixture
-def superuser(embedded: EmbeddedDatabase) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(embedded.superuser_conninfo(embedded.database), autocommit=True) as su:
-        yield su
+@dataclass
+class Db:
+    """The application's engine, two organisations, and a db.su's connection beside."""
+
+    engine: AsyncEngine
+    a: uuid.UUID
+    b: uuid.UUID
+    su: psycopg.Connection[Any]
+    conninfo: str
 
 
 @pytest.fixture
-async def orgs(superuser: psycopg.Connection[Any]) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID]]:
+async def db(app_engine: AsyncEngine, embedded: EmbeddedDatabase) -> AsyncIterator[Db]:
+    conninfo = embedded.superuser_conninfo(embedded.database)
     a, b = uuid.uuid4(), uuid.uuid4()
-    for org in (a, b):
-        superuser.execute(
-            "INSERT INTO organisations (id, slug, name) VALUES (%s, %s, 'batches')",
-            (org, f"batch-{org.hex[:8]}"),
-        )
-    yield a, b
-    superuser.execute("DELETE FROM organisations WHERE id IN (%s, %s)", (a, b))
+    with psycopg.connect(conninfo, autocommit=True) as su:
+        for org in (a, b):
+            su.execute(
+                "INSERT INTO organisations (id, slug, name) VALUES (%s, %s, 'batches')",
+                (org, f"batch-{org.hex[:8]}"),
+            )
+        yield Db(app_engine, a, b, su, conninfo)
+        su.execute("DELETE FROM organisations WHERE id IN (%s, %s)", (a, b))
 
 
 def _log(text: str) -> dict[str, Any]:
@@ -79,17 +87,15 @@ def _rows(su: psycopg.Connection[Any], ids: list[uuid.UUID]) -> dict[uuid.UUID, 
 
 
 async def test_logs_accepted_at_once_share_a_transaction_and_each_gets_its_own_answer(
-    app_engine: AsyncEngine,
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
+    db: Db,
 ) -> None:
-    a, b = orgs
+    a, b = db.a, db.b
     sent = [
         (a if i % 2 else b, f"KeyError: 'sku-{i}'", f"fp-{uuid.uuid4().hex}") for i in range(12)
     ]
-    answers = await asyncio.gather(*(_accept(app_engine, *log) for log in sent))
+    answers = await asyncio.gather(*(_accept(db.engine, *log) for log in sent))
 
-    rows = _rows(superuser, [answer.report_id for answer in answers])
+    rows = _rows(db.su, [answer.report_id for answer in answers])
     assert len(rows) == 12  # a report each
     for (org, text, fingerprint), answer in zip(sent, answers, strict=True):
         assert not answer.repeat and answer.job_id is not None and answer.occurrence_count == 1
@@ -99,19 +105,15 @@ async def test_logs_accepted_at_once_share_a_transaction_and_each_gets_its_own_a
     # issued one by one would have committed separately).
     assert len({row[4] for row in rows.values()}) == 1
     ids = [answer.report_id for answer in answers]
-    assert _count(superuser, "SELECT count(*) FROM jobs WHERE report_id = ANY(%s)", ids) == 12
+    assert _count(db.su, "SELECT count(*) FROM jobs WHERE report_id = ANY(%s)", ids) == 12
 
 
-async def test_repeats_in_one_batch_count_on_one_report_per_organisation(
-    app_engine: AsyncEngine,
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
-) -> None:
-    a, b = orgs
+async def test_repeats_in_one_batch_count_on_one_report_per_organisation(db: Db) -> None:
+    a, b = db.a, db.b
     fingerprint = f"fp-{uuid.uuid4().hex}"
     sent = [(a, f"ZeroDivisionError: division by zero ({i})") for i in range(8)]
     sent.append((b, "ZeroDivisionError: division by zero (b)"))
-    answers = await asyncio.gather(*(_accept(app_engine, org, t, fingerprint) for org, t in sent))
+    answers = await asyncio.gather(*(_accept(db.engine, org, t, fingerprint) for org, t in sent))
 
     in_a, in_b = answers[:8], answers[8]
     assert len({answer.report_id for answer in in_a}) == 1
@@ -119,45 +121,37 @@ async def test_repeats_in_one_batch_count_on_one_report_per_organisation(
     assert [answer.repeat for answer in in_a].count(False) == 1  # the first sighting
     # The same error in another organisation is that organisation's own report.
     assert not in_b.repeat and in_b.report_id != in_a[0].report_id
-    report = _rows(superuser, [in_a[0].report_id])[in_a[0].report_id]
+    report = _rows(db.su, [in_a[0].report_id])[in_a[0].report_id]
     assert report[3] == 8
     occurrences = "SELECT count(*) FROM report_occurrences WHERE report_id = %s"
-    assert _count(superuser, occurrences, in_a[0].report_id) == 7
+    assert _count(db.su, occurrences, in_a[0].report_id) == 7
 
 
-async def test_one_logs_failure_is_its_own(
-    app_engine: AsyncEngine,
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
-) -> None:
+async def test_one_logs_failure_is_its_own(db: Db) -> None:
     """In one batch: a log of an organisation deleted meanwhile (a foreign key violation) and
     a log naming an unknown repository. Each fails alone; the logs beside them are written."""
-    a, _ = orgs
+    a = db.a
     gone, texts = uuid.uuid4(), [f"ValueError: bad quantity {i}" for i in range(5)]
     outcomes = await asyncio.gather(
-        *(_accept(app_engine, a, t, f"fp-{uuid.uuid4().hex}") for t in texts),
-        _accept(app_engine, gone, "ValueError: orphan", "fp-orphan"),
-        _accept(app_engine, a, "ValueError: where", "fp-where", repo_id=uuid.uuid4()),
+        *(_accept(db.engine, a, t, f"fp-{uuid.uuid4().hex}") for t in texts),
+        _accept(db.engine, gone, "ValueError: orphan", "fp-orphan"),
+        _accept(db.engine, a, "ValueError: where", "fp-where", repo_id=uuid.uuid4()),
         return_exceptions=True,
     )
     written, orphan, unknown = outcomes[:5], outcomes[5], outcomes[6]
     assert isinstance(orphan, psycopg.errors.ForeignKeyViolation)
     assert isinstance(unknown, UnknownRepository)
     assert all(isinstance(x, Submitted) for x in written)
-    rows = _rows(superuser, [x.report_id for x in written if isinstance(x, Submitted)])
+    rows = _rows(db.su, [x.report_id for x in written if isinstance(x, Submitted)])
     assert sorted(row[1] for row in rows.values()) == texts
     written_instead = "SELECT count(*) FROM reports WHERE org_id = %s OR log_data->>'content' = %s"
-    assert _count(superuser, written_instead, gone, "ValueError: where") == 0
+    assert _count(db.su, written_instead, gone, "ValueError: where") == 0
 
 
-async def test_a_request_that_gave_up_before_its_batch_is_not_written(
-    app_engine: AsyncEngine,
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
-) -> None:
-    a, _ = orgs
-    batches = SubmitBatches(app_engine, lanes=1)
-    direct = direct_connections(app_engine)
+async def test_a_request_that_gave_up_before_its_batch_is_not_written(db: Db) -> None:
+    a = db.a
+    batches = SubmitBatches(db.engine, lanes=1)
+    direct = direct_connections(db.engine)
 
     async with AsyncExitStack() as held:
         # Every direct connection lent out: the only lane waits for one with its first log.
@@ -173,32 +167,27 @@ async def test_a_request_that_gave_up_before_its_batch_is_not_written(
     await asyncio.wait_for(asyncio.gather(first, kept), timeout=30)
     assert gave_up.cancelled()
 
-    stored = superuser.execute(
+    stored = db.su.execute(
         "SELECT log_data->>'content' FROM reports WHERE org_id = %s ORDER BY 1", (a,)
     ).fetchall()
     assert stored == [("OSError: first",), ("OSError: kept",)]
 
 
-async def test_a_lost_connection_fails_the_whole_batch_and_writes_none_of_it(
-    app_engine: AsyncEngine,
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
-    embedded: EmbeddedDatabase,
-) -> None:
+async def test_a_lost_connection_fails_the_whole_batch_and_writes_none_of_it(db: Db) -> None:
     """Five new logs and a repeat in one batch; the repeat waits on its report's row, which
     another transaction holds, and then the batch's connection is lost. Every request of the
     batch fails (the API answers 503), and none of the five new logs was committed: the
     requests that failed did not get a report that exists anyway."""
-    a, _ = orgs
+    a = db.a
     held = f"fp-held-{uuid.uuid4().hex}"  # sorts after the others: the batch's last log
-    first = await _accept(app_engine, a, "TimeoutError: first", held)
-    conninfo = embedded.superuser_conninfo(embedded.database)
+    first = await _accept(db.engine, a, "TimeoutError: first", held)
+    conninfo = db.conninfo
     with psycopg.connect(conninfo) as holder:
         holder.execute("SELECT 1 FROM reports WHERE id = %s FOR UPDATE", (first.report_id,))
         batch = asyncio.gather(
-            *(_accept(app_engine, a, f"TimeoutError: new {i}", f"fp-{uuid.uuid4().hex}")
+            *(_accept(db.engine, a, f"TimeoutError: new {i}", f"fp-{uuid.uuid4().hex}")
               for i in range(5)),
-            _accept(app_engine, a, "TimeoutError: repeat", held),
+            _accept(db.engine, a, "TimeoutError: repeat", held),
             return_exceptions=True,
         )  # fmt: skip
         waiting = (
@@ -206,8 +195,8 @@ async def test_a_lost_connection_fails_the_whole_batch_and_writes_none_of_it(
         )
         for _ in range(200):
             await asyncio.sleep(0.05)
-            if row := superuser.execute(waiting, ("%logdawg_submit_log%",)).fetchone():
-                superuser.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+            if row := db.su.execute(waiting, ("%logdawg_submit_log%",)).fetchone():
+                db.su.execute("SELECT pg_terminate_backend(%s)", (row[0],))
                 break
         else:
             pytest.fail("the batch never waited for the held row")
@@ -216,13 +205,11 @@ async def test_a_lost_connection_fails_the_whole_batch_and_writes_none_of_it(
 
     assert all(isinstance(outcome, psycopg.OperationalError) for outcome in outcomes), outcomes
     new = "SELECT count(*) FROM reports WHERE org_id = %s AND log_data->>'content' LIKE %s"
-    assert _count(superuser, new, a, "TimeoutError: new%") == 0
+    assert _count(db.su, new, a, "TimeoutError: new%") == 0
     occurrences = "SELECT count(*) FROM report_occurrences WHERE report_id = %s"
-    assert _count(superuser, occurrences, first.report_id) == 0
+    assert _count(db.su, occurrences, first.report_id) == 0
     # The next log goes through (the lost connection is not lent again).
-    assert not (
-        await _accept(app_engine, a, "TimeoutError: after", f"fp-{uuid.uuid4().hex}")
-    ).repeat
+    assert not (await _accept(db.engine, a, "TimeoutError: after", f"fp-{uuid.uuid4().hex}")).repeat
 
 
 async def _waiting_on_a_lock(su: psycopg.Connection[Any], like: str) -> int:
@@ -241,28 +228,23 @@ def _lock_group(conn: psycopg.Connection[Any], fingerprint: str) -> None:
     )
 
 
-async def test_batches_lock_groups_in_one_order(
-    app_engine: AsyncEngine,
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
-    embedded: EmbeddedDatabase,
-) -> None:
+async def test_batches_lock_groups_in_one_order(db: Db) -> None:
     """Repeats of groups 1 and 2 submitted as 2, 1 while group 1's row is held: the batch
     waits for group 1 holding nothing, so group 2 is free to lock. A batch written in the
     order it arrived would hold group 2 while waiting for group 1, the half of a deadlock
     with any batch that holds group 1 and wants group 2."""
-    a, _ = orgs
+    a = db.a
     one, two = f"fp-1-{uuid.uuid4().hex}", f"fp-2-{uuid.uuid4().hex}"
-    await _accept(app_engine, a, "KeyError: 'one'", one)
-    await _accept(app_engine, a, "KeyError: 'two'", two)
-    conninfo = embedded.superuser_conninfo(embedded.database)
+    await _accept(db.engine, a, "KeyError: 'one'", one)
+    await _accept(db.engine, a, "KeyError: 'two'", two)
+    conninfo = db.conninfo
     with psycopg.connect(conninfo) as holder, psycopg.connect(conninfo) as prober:
         _lock_group(holder, one)
         batch = asyncio.gather(
-            _accept(app_engine, a, "KeyError: 'two' again", two),
-            _accept(app_engine, a, "KeyError: 'one' again", one),
+            _accept(db.engine, a, "KeyError: 'two' again", two),
+            _accept(db.engine, a, "KeyError: 'one' again", one),
         )
-        await _waiting_on_a_lock(superuser, "%logdawg_submit_log%")
+        await _waiting_on_a_lock(db.su, "%logdawg_submit_log%")
         prober.execute("SET lock_timeout = '100ms'")
         _lock_group(prober, two)  # raises LockNotAvailable if the batch held it
         prober.rollback()
@@ -271,33 +253,29 @@ async def test_batches_lock_groups_in_one_order(
     assert [(x.repeat, x.occurrence_count) for x in answers] == [(True, 2), (True, 2)]
 
 
-async def test_waking_a_worker_never_waits_for_another_batch(
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
-    embedded: EmbeddedDatabase,
-) -> None:
+async def test_waking_a_worker_never_waits_for_another_batch(db: Db) -> None:
     """A new job wakes the idle workers by deleting their ``queue_waiters`` rows (the
     ``jobs_notify`` trigger). Batch X (a new log, then a repeat of group 1) has deleted the
     waiter's row and waits for group 1, which transaction Y holds; Y then writes a new log.
     Were Y's trigger to wait for the waiter's row, X and Y would wait for each other."""
-    a, _ = orgs
+    a = db.a
     one = f"fp-1-{uuid.uuid4().hex}"
 
     def args(*fingerprints: str) -> list[list[Any]]:
         logs = [_params(a, f"LookupError: {fp}", fp) for fp in fingerprints]
         return [[log[k] for log in logs] for k in reports._PARAM_ORDER]
 
-    conninfo = embedded.superuser_conninfo(embedded.database)
+    conninfo = db.conninfo
     x = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
     y = await psycopg.AsyncConnection.connect(conninfo)
     try:
         await x.execute(reports._SUBMIT_MANY, args(one, f"fp-0-{uuid.uuid4().hex}"))
-        superuser.execute("INSERT INTO queue_waiters (worker_id) VALUES (%s)", (one,))
+        db.su.execute("INSERT INTO queue_waiters (worker_id) VALUES (%s)", (one,))
         await y.execute(reports._SUBMIT_MANY, args(one))  # a repeat: Y holds group 1
         written = asyncio.create_task(
             x.execute(reports._SUBMIT_MANY, args(f"fp-0-{uuid.uuid4().hex}", one))
         )
-        await _waiting_on_a_lock(superuser, "%unnest%")
+        await _waiting_on_a_lock(db.su, "%unnest%")
         await asyncio.wait_for(
             y.execute(reports._SUBMIT_MANY, args(f"fp-9-{uuid.uuid4().hex}")), timeout=30
         )
@@ -306,39 +284,34 @@ async def test_waking_a_worker_never_waits_for_another_batch(
     finally:
         await x.close()
         await y.close()
-        superuser.execute("DELETE FROM queue_waiters WHERE worker_id = %s", (one,))
+        db.su.execute("DELETE FROM queue_waiters WHERE worker_id = %s", (one,))
 
 
-async def test_a_log_naming_the_only_repository_sorts_with_one_leaving_it_out(
-    app_engine: AsyncEngine,
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
-    embedded: EmbeddedDatabase,
-) -> None:
+async def test_a_log_naming_the_only_repository_sorts_with_one_leaving_it_out(db: Db) -> None:
     """With one repository, a log that names it and one that leaves it out are the same
     group. A batch of (commit c2, repository left out) and (commit c1, repository named)
     must lock c1's group first, as a batch of the other two pairings does."""
-    a, _ = orgs
+    a = db.a
     repo = uuid.uuid4()
-    superuser.execute(
+    db.su.execute(
         "INSERT INTO repositories (id, org_id, provider, owner, name) "
         "VALUES (%s, %s, 'github', 'octo', 'shop')",
         (repo, a),
     )
     fingerprint = f"fp-{uuid.uuid4().hex}"
     for commit in ("c1", "c2"):
-        await _accept(app_engine, a, f"KeyError: {commit}", fingerprint, commit=commit)
-    conninfo = embedded.superuser_conninfo(embedded.database)
+        await _accept(db.engine, a, f"KeyError: {commit}", fingerprint, commit=commit)
+    conninfo = db.conninfo
     with psycopg.connect(conninfo) as holder, psycopg.connect(conninfo) as prober:
         holder.execute(
             "SELECT 1 FROM report_groups WHERE group_key = %s FOR UPDATE",
             (f"{fingerprint}|{repo}|c1",),
         )
         batch = asyncio.gather(
-            _accept(app_engine, a, "KeyError: c2 again", fingerprint, commit="c2"),
-            _accept(app_engine, a, "KeyError: c1 again", fingerprint, commit="c1", repo_id=repo),
+            _accept(db.engine, a, "KeyError: c2 again", fingerprint, commit="c2"),
+            _accept(db.engine, a, "KeyError: c1 again", fingerprint, commit="c1", repo_id=repo),
         )
-        await _waiting_on_a_lock(superuser, "%logdawg_submit_log%")
+        await _waiting_on_a_lock(db.su, "%logdawg_submit_log%")
         prober.execute("SET lock_timeout = '100ms'")
         prober.execute(
             "SELECT 1 FROM report_groups WHERE group_key = %s FOR UPDATE",
@@ -351,31 +324,24 @@ async def test_a_log_naming_the_only_repository_sorts_with_one_leaving_it_out(
 
 
 async def test_logs_over_the_size_budget_go_in_batches_of_their_own(
-    app_engine: AsyncEngine,
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
-    monkeypatch: pytest.MonkeyPatch,
+    db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    a, _ = orgs
+    a = db.a
     monkeypatch.setattr(reports, "MAX_BATCH_CHARS", 1)  # every log is over it
     texts = [f"MemoryError: batch {i}" for i in range(6)]
     answers = await asyncio.gather(
-        *(_accept(app_engine, a, t, f"fp-{uuid.uuid4().hex}") for t in texts)
+        *(_accept(db.engine, a, t, f"fp-{uuid.uuid4().hex}") for t in texts)
     )
-    rows = _rows(superuser, [answer.report_id for answer in answers])
+    rows = _rows(db.su, [answer.report_id for answer in answers])
     assert sorted(row[1] for row in rows.values()) == texts
     assert len({row[4] for row in rows.values()}) == 6  # six transactions
 
 
-async def test_a_lane_is_freed_however_its_drain_ends(
-    app_engine: AsyncEngine,
-    orgs: tuple[uuid.UUID, uuid.UUID],
-    superuser: psycopg.Connection[Any],
-) -> None:
+async def test_a_lane_is_freed_however_its_drain_ends(db: Db) -> None:
     """A drain cancelled before its first step (as the event loop's shutdown cancels tasks)
     still frees its lane: the next log starts a drain, which writes both."""
-    a, _ = orgs
-    batches = SubmitBatches(app_engine, lanes=1)
+    a = db.a
+    batches = SubmitBatches(db.engine, lanes=1)
 
     first = asyncio.create_task(batches.submit(_params(a, "EOFError: first")))
     await asyncio.sleep(0)  # ``first`` waits, and its drain is scheduled
@@ -385,4 +351,4 @@ async def test_a_lane_is_freed_however_its_drain_ends(
     await asyncio.wait_for(batches.submit(_params(a, "EOFError: second")), timeout=10)
     await asyncio.wait_for(first, timeout=10)
     stored = "SELECT count(*) FROM reports WHERE org_id = %s AND log_data->>'content' LIKE %s"
-    assert _count(superuser, stored, a, "EOFError: %") == 2
+    assert _count(db.su, stored, a, "EOFError: %") == 2
