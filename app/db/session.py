@@ -105,6 +105,9 @@ class DirectConnections:
         self._size = max(1, size)
         self._recycle_s = recycle_s
         self._idle: list[tuple[psycopg.AsyncConnection[Any], float]] = []
+        # An engine dropped without being disposed of (a test's, a one-off command's) takes
+        # these with it: the idle ones are closed then, not left open to the collector.
+        weakref.finalize(self, _finish, self._idle)
         self._slots = asyncio.Semaphore(self._size)
         self._generation = 0
         event.listen(engine.sync_engine, "engine_disposed", self._on_dispose)
@@ -113,9 +116,7 @@ class DirectConnections:
         # Synchronous (an event): close the idle connections' sockets; lent ones are
         # dropped when they come back (a newer generation).
         self._generation += 1
-        idle, self._idle = self._idle, []
-        for conn, _ in idle:
-            conn.pgconn.finish()
+        _finish(self._idle)
 
     @property
     def size(self) -> int:
@@ -158,6 +159,13 @@ class DirectConnections:
 
     async def aclose(self) -> None:
         self._on_dispose(None)
+
+
+def _finish(idle: list[tuple[psycopg.AsyncConnection[Any], float]]) -> None:
+    """Close idle connections' sockets (synchronously: from an event or a finaliser)."""
+    while idle:
+        conn, _ = idle.pop()
+        conn.pgconn.finish()
 
 
 _direct: weakref.WeakKeyDictionary[AsyncEngine, DirectConnections] = weakref.WeakKeyDictionary()

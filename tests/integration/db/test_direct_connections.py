@@ -4,6 +4,7 @@ healthy, never lent again once broken, all dropped when the engine is disposed, 
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import psycopg
 import pytest
@@ -94,3 +95,24 @@ async def test_a_lost_server_retires_the_engines_pool(embedded: EmbeddedDatabase
     finally:
         await direct_connections(engine).aclose()
         await engine.dispose()
+
+
+async def test_an_engine_dropped_without_dispose_closes_its_idle_connections(
+    embedded: EmbeddedDatabase,
+) -> None:
+    """A test's or a one-off command's engine that goes without ``dispose()``: its idle
+    direct connections are closed with it (the server's backend ends), not left open for
+    the collector to find (a ResourceWarning, an error under this suite's settings)."""
+    engine = create_engine(embedded.app_url)
+    async with direct_connection(engine) as conn:
+        row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
+        assert row is not None
+    del engine, conn
+    gc.collect()
+    with psycopg.connect(embedded.superuser_conninfo(), autocommit=True) as su:
+        for _ in range(100):
+            if not su.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", row).fetchone():
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail(f"backend {row[0]} still open after its engine was collected")
