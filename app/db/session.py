@@ -105,13 +105,9 @@ class DirectConnections:
         self._size = max(1, size)
         self._recycle_s = recycle_s
         self._idle: list[tuple[psycopg.AsyncConnection[Any], float]] = []
-        # The connections lent out now (a task that ended without returning one, e.g. at an
-        # event loop's shutdown, leaves it here).
-        self._lent: set[psycopg.AsyncConnection[Any]] = set()
         # An engine dropped without being disposed of (a test's, a one-off command's) takes
-        # these with it: the connections still open are closed then, not left to the
-        # collector.
-        weakref.finalize(self, _finish_all, self._idle, self._lent)
+        # these with it: the idle ones are closed then, not left open to the collector.
+        weakref.finalize(self, _finish, self._idle)
         self._slots = asyncio.Semaphore(self._size)
         self._generation = 0
         event.listen(engine.sync_engine, "engine_disposed", self._on_dispose)
@@ -150,15 +146,12 @@ class DirectConnections:
                 conn = await self._open()
                 opened = now
             generation = self._generation
-            self._lent.add(conn)
             try:
                 yield conn
             except BaseException:
                 # Its state is unknown (a cancelled statement, a lost server): not lent again.
-                self._lent.discard(conn)
                 await conn.close()
                 raise
-            self._lent.discard(conn)
             if conn.closed or conn.broken or generation != self._generation:
                 await conn.close()
             else:
@@ -173,15 +166,6 @@ def _finish(idle: list[tuple[psycopg.AsyncConnection[Any], float]]) -> None:
     while idle:
         conn, _ = idle.pop()
         conn.pgconn.finish()
-
-
-def _finish_all(
-    idle: list[tuple[psycopg.AsyncConnection[Any], float]],
-    lent: set[psycopg.AsyncConnection[Any]],
-) -> None:
-    _finish(idle)
-    while lent:
-        lent.pop().pgconn.finish()
 
 
 _direct: weakref.WeakKeyDictionary[AsyncEngine, DirectConnections] = weakref.WeakKeyDictionary()
@@ -211,5 +195,8 @@ async def direct_connection(engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncC
                 raise
     except psycopg.Error:
         if lost:
-            await engine.dispose(close=False)
+            # Closed, not only let go (``close=False``): when one backend was ended rather
+            # than the server restarted, the other pooled connections are alive, and would
+            # stay open until collected.
+            await engine.dispose()
         raise

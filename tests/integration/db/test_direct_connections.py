@@ -8,7 +8,7 @@ import gc
 
 import psycopg
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app.db.embedded import EmbeddedDatabase
 from app.db.session import (
@@ -83,15 +83,26 @@ async def test_a_lost_server_retires_the_engines_pool(embedded: EmbeddedDatabase
                 await conn.execute("SELECT * FROM no_such_table")
         assert disposed == []
 
+        async with engine.connect() as pooled:  # one connection of the engine's own pool
+            pooled_pid = (await pooled.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         async with direct_connection(engine) as conn:
             row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
             assert row is not None
         with psycopg.connect(embedded.superuser_conninfo(), autocommit=True) as su:
             su.execute("SELECT pg_terminate_backend(%s)", (row[0],))
-        with pytest.raises(psycopg.OperationalError):
-            async with direct_connection(engine) as conn:
-                await conn.execute("SELECT 1")
-        assert len(disposed) == 1
+            with pytest.raises(psycopg.OperationalError):
+                async with direct_connection(engine) as conn:
+                    await conn.execute("SELECT 1")
+            assert len(disposed) == 1
+            # The pool's connection (alive: only one backend was ended) is closed, not left
+            # open until the collector finds it.
+            for _ in range(100):
+                alive = "SELECT 1 FROM pg_stat_activity WHERE pid = %s"
+                if not su.execute(alive, (pooled_pid,)).fetchone():
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the pool's connection was left open")
     finally:
         await direct_connections(engine).aclose()
         await engine.dispose()
