@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 import weakref
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,14 +73,6 @@ _SUBMIT = text(
     "SELECT out_report_id, out_job_id, out_status, out_occurrences, out_repeat, "
     "out_repo_missing, out_repo_id FROM logdawg_submit_log(:org, CAST(:log AS jsonb), :source, "
     ":repo, :repo_given, :fingerprint, :commit, :window, :max_attempts, :request_id)"
-)
-
-
-_SUBMIT_PSYCOPG = (
-    "SELECT out_report_id, out_job_id, out_status, out_occurrences, out_repeat, "
-    "out_repo_missing, out_repo_id FROM logdawg_submit_log(%(org)s, %(log)s::jsonb, "
-    "%(source)s, %(repo)s, %(repo_given)s, %(fingerprint)s, %(commit)s, %(window)s, "
-    "%(max_attempts)s, %(request_id)s)"
 )
 
 
@@ -184,7 +177,8 @@ async def accept_log(
 
 
 # ``logdawg_submit_log`` once per element of the arrays, in their order, in one autocommitted
-# statement (so one transaction: all of a batch is written, or none of it).
+# statement (so one transaction: all of a batch is written, or none of it). A batch of one
+# log is one element.
 _SUBMIT_MANY = (
     "SELECT s.out_report_id, s.out_job_id, s.out_status, s.out_occurrences, s.out_repeat, "
     "s.out_repo_missing, s.out_repo_id "
@@ -200,6 +194,13 @@ _PARAM_ORDER = (
     "org", "log", "source", "repo", "repo_given", "fingerprint", "commit", "window",
     "max_attempts", "request_id",
 )  # fmt: skip
+
+
+def _batch_args(logs: list[dict[str, Any]]) -> list[list[Any]]:
+    """``_SUBMIT_MANY``'s arrays for ``_params`` of each log, in order."""
+    return [[log[key] for log in logs] for key in _PARAM_ORDER]
+
+
 MAX_BATCH = 64
 # And at most this much log JSON in one statement (a log above it goes alone): a statement's
 # parameters travel in one protocol message, which PostgreSQL caps at 1 GiB.
@@ -249,7 +250,7 @@ class SubmitBatches:
         self.loop = asyncio.get_running_loop()
         self._lanes = max(1, lanes)
         self._busy = 0
-        self._waiting: list[_Waiting] = []
+        self._waiting: deque[_Waiting] = deque()
         self._drains: set[asyncio.Task[None]] = set()
 
     async def submit(self, params: dict[str, Any]) -> Any:
@@ -274,12 +275,12 @@ class SubmitBatches:
         while self._waiting and len(batch) < MAX_BATCH:
             item = self._waiting[0]
             if item.outcome.done():  # its request gave up: not written
-                del self._waiting[0]
+                self._waiting.popleft()
                 continue
             chars += len(item.params["log"])
             if batch and chars > MAX_BATCH_CHARS:
                 break
-            batch.append(self._waiting.pop(0))
+            batch.append(self._waiting.popleft())
         return batch
 
     async def _drain(self) -> None:
@@ -319,14 +320,9 @@ class SubmitBatches:
     async def _execute(self, batch: list[_Waiting]) -> list[Any]:
         if (engine := self._engine()) is None:
             raise RuntimeError("the database engine was disposed of")
-        args: dict[str, Any] | list[list[Any]] = batch[0].params
-        statement = _SUBMIT_PSYCOPG
-        if len(batch) > 1:
-            statement = _SUBMIT_MANY
-            args = [[w.params[k] for w in batch] for k in _PARAM_ORDER]
         async with direct_connection(engine) as driver:
             cursor = driver.cursor(row_factory=namedtuple_row)
-            await cursor.execute(statement, args)
+            await cursor.execute(_SUBMIT_MANY, _batch_args([w.params for w in batch]))
             return await cursor.fetchall()
 
 

@@ -262,8 +262,7 @@ async def test_waking_a_worker_never_waits_for_another_batch(db: Db) -> None:
     one = f"fp-1-{uuid.uuid4().hex}"
 
     def args(*fingerprints: str) -> list[list[Any]]:
-        logs = [_params(a, f"LookupError: {fp}", fp) for fp in fingerprints]
-        return [[log[k] for log in logs] for k in reports._PARAM_ORDER]
+        return reports._batch_args([_params(a, f"LookupError: {fp}", fp) for fp in fingerprints])
 
     conninfo = db.conninfo
     x = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
